@@ -1,0 +1,8 @@
+from accounts.landing import navigation_for
+
+
+def navigation(request) -> dict:
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {"navigation": []}
+    return {"navigation": navigation_for(user)}

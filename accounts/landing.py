@@ -1,0 +1,30 @@
+"""Where each role lands after login, and what its navigation offers."""
+
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import Role
+
+LANDING_URL_NAME = {
+    Role.COLLECTOR: "cases:worklist",
+    Role.SUPERVISOR: "cases:supervisor",
+    Role.LEGAL: "cases:worklist",
+    Role.COMPLIANCE: "cases:worklist",
+    Role.ADMIN: "admin:index",
+}
+
+NAVIGATION = {
+    Role.COLLECTOR: [("cases:worklist", _("Worklist"))],
+    Role.SUPERVISOR: [("cases:supervisor", _("Team")), ("cases:worklist", _("Worklist"))],
+    Role.LEGAL: [("cases:worklist", _("Escalated cases"))],
+    Role.COMPLIANCE: [("cases:worklist", _("All cases"))],
+    Role.ADMIN: [("cases:worklist", _("All cases")), ("admin:index", _("Administration"))],
+}
+
+
+def landing_url(user) -> str:
+    return reverse(LANDING_URL_NAME.get(user.role, "cases:worklist"))
+
+
+def navigation_for(user) -> list[tuple[str, str]]:
+    return [(reverse(name), label) for name, label in NAVIGATION.get(user.role, [])]

@@ -1,0 +1,9 @@
+from django.urls import path
+
+from cases import api
+
+urlpatterns = [
+    path("cases/", api.CaseListApi.as_view(), name="case-list"),
+    path("cases/<int:pk>/", api.CaseDetailApi.as_view(), name="case-detail"),
+    path("cases/<int:pk>/transitions/", api.CaseTransitionApi.as_view(), name="case-transition"),
+]
