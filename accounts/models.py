@@ -73,3 +73,6 @@ class WorkerHeartbeat(models.Model):
 
     class Meta:
         verbose_name = _("worker heartbeat")
+
+    def __str__(self) -> str:
+        return f"{self.worker} @ {self.beat_at:%Y-%m-%d %H:%M:%S}"

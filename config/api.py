@@ -1,7 +1,7 @@
 """API plumbing shared by every app: pagination and the mapping of refusals to HTTP answers."""
 
-from django_fsm import ConcurrentTransition
 from django.utils.translation import gettext as _
+from django_fsm import ConcurrentTransition
 from rest_framework import status
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
