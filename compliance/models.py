@@ -84,3 +84,128 @@ class AuditEvent(models.Model):
             {"prev": self.prev_hash, **self.content()}, cls=DjangoJSONEncoder, sort_keys=True, ensure_ascii=False
         )
         return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+class ContactPolicy(models.Model):
+    """One jurisdiction's contact rules at one version. Editing makes a new version; each decision
+    records the version it used."""
+
+    jurisdiction = models.CharField(_("jurisdiction"), max_length=2)
+    version = models.PositiveIntegerField(_("version"))
+    contact_start = models.TimeField(_("contact allowed from"))
+    contact_end = models.TimeField(_("contact allowed until"))
+    daily_attempt_limit = models.PositiveSmallIntegerField(_("call attempts a day to one number"), null=True, blank=True)
+    daily_conversation_limit = models.PositiveSmallIntegerField(_("conversations a day"), null=True, blank=True)
+    weekly_attempt_limit = models.PositiveSmallIntegerField(_("call attempts in seven days"), null=True, blank=True)
+    cooling_off_days = models.PositiveSmallIntegerField(_("quiet days after a conversation"), null=True, blank=True)
+    allowed_parties = models.JSONField(_("parties who may be contacted"), default=list)
+    contact_person_when_unreachable = models.BooleanField(
+        _("contact persons only when the cardholder is unreachable"), default=False
+    )
+    location_calls = models.PositiveSmallIntegerField(_("location calls to third parties"), default=0)
+    agreement_stops_collection = models.BooleanField(_("a kept agreement stops collection"), default=False)
+    retention_years = models.PositiveSmallIntegerField(_("records kept at least (years)"), default=2)
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT)
+
+    class Meta:
+        ordering = ["jurisdiction", "-version"]
+        verbose_name = _("contact policy")
+        verbose_name_plural = _("contact policies")
+        constraints = [
+            models.UniqueConstraint(fields=["jurisdiction", "version"], name="contact_policy_version_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.jurisdiction} v{self.version}"
+
+    def rules(self):
+        from compliance.policy import PolicyRules
+
+        return PolicyRules(
+            jurisdiction=self.jurisdiction,
+            version=self.version,
+            contact_start=self.contact_start,
+            contact_end=self.contact_end,
+            daily_attempt_limit=self.daily_attempt_limit,
+            daily_conversation_limit=self.daily_conversation_limit,
+            weekly_attempt_limit=self.weekly_attempt_limit,
+            cooling_off_days=self.cooling_off_days,
+            allowed_parties=frozenset(self.allowed_parties),
+            contact_person_when_unreachable=self.contact_person_when_unreachable,
+            location_calls=self.location_calls,
+            agreement_stops_collection=self.agreement_stops_collection,
+        )
+
+
+class Hold(models.Model):
+    """Stops contact on a case without changing its state, until it is lifted (or expires)."""
+
+    class Kind(models.TextChoices):
+        DISPUTE = "dispute", _("dispute")
+        BREATHING_SPACE = "breathing_space", _("breathing space")
+        COMPLAINT = "complaint", _("complaint under investigation")
+        DECEASED = "deceased", _("deceased")
+        BANKRUPTCY = "bankruptcy", _("bankruptcy")
+        AGREEMENT_IN_FORCE = "agreement_in_force", _("agreement in force")
+
+    case = models.ForeignKey("cases.Case", on_delete=models.PROTECT, related_name="holds")
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    reason = models.TextField(_("reason"))
+    set_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    set_at = models.DateTimeField(_("set"))
+    expires_at = models.DateTimeField(_("expires"), null=True, blank=True)
+    lifted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    lifted_at = models.DateTimeField(_("lifted"), null=True, blank=True)
+    lift_reason = models.TextField(_("why lifted"), blank=True)
+
+    class Meta:
+        ordering = ["-set_at", "-pk"]
+        verbose_name = _("hold")
+        verbose_name_plural = _("holds")
+        indexes = [models.Index(fields=["case", "lifted_at"], name="hold_case_active_idx")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["case", "kind"], condition=models.Q(lifted_at__isnull=True), name="one_active_hold_per_kind"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} ({self.case_id})"
+
+
+class ContactDecision(models.Model):
+    """What the policy engine said about one contact on one case, and which policy version said it."""
+
+    case = models.ForeignKey("cases.Case", on_delete=models.PROTECT, related_name="contact_decisions")
+    channel = models.CharField(_("channel"), max_length=20)
+    party = models.CharField(_("party"), max_length=20)
+    purpose = models.CharField(_("purpose"), max_length=12)
+    at = models.DateTimeField(_("contact time"))
+    allowed = models.BooleanField(_("allowed"))
+    reasons = models.JSONField(_("reasons"), default=list, blank=True)
+    reason_codes = models.JSONField(default=list, blank=True)
+    next_allowed_at = models.DateTimeField(_("next allowed"), null=True, blank=True)
+    policy = models.ForeignKey(ContactPolicy, on_delete=models.PROTECT, related_name="decisions")
+    asked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    path = models.CharField(_("asked through"), max_length=30)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("contact decision")
+        verbose_name_plural = _("contact decisions")
+        indexes = [
+            models.Index(fields=["allowed", "-created_at"], name="decision_allowed_idx"),
+            models.Index(fields=["case", "-created_at"], name="decision_case_idx"),
+            models.Index(fields=["asked_by", "allowed", "-created_at"], name="decision_asker_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.channel} {'allowed' if self.allowed else 'refused'} @ {self.at:%Y-%m-%d %H:%M}"

@@ -6,6 +6,7 @@ from config.health import healthz
 
 api_v1 = [
     path("", include("cases.api_urls")),
+    path("", include("negotiation.api_urls")),
 ]
 
 urlpatterns = [
