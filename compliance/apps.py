@@ -1,7 +1,13 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
 
 
 class ComplianceConfig(AppConfig):
     name = "compliance"
     verbose_name = _("Compliance")
+
+    def ready(self) -> None:
+        from compliance.services import policies_ensure_shipped
+
+        post_migrate.connect(policies_ensure_shipped, sender=self, dispatch_uid="compliance.policies")

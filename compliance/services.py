@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from accounts.models import Role
 from compliance import audit
 from compliance.models import ContactDecision, ContactPolicy, Hold
-from compliance.policy import Decision
+from compliance.policy import CN_RULES, US_RULES, Decision, PolicyRules
 from config.errors import Conflict, DomainError
 
 BREATHING_SPACE_DAYS = 60
@@ -38,6 +38,32 @@ class ErrorCode:
     HOLD_EXISTS = "hold_exists"
     HOLD_NOT_ACTIVE = "hold_not_active"
     REASON_REQUIRED = "reason_required"
+
+
+SHIPPED_POLICIES: tuple[tuple[PolicyRules, int], ...] = ((CN_RULES, 2), (US_RULES, 3))  # rules, years kept
+
+
+def policies_ensure_shipped(**kwargs) -> None:
+    """Version 1 of the CN (default) and US (Regulation F) rule sets of DESIGN.md §6, for every
+    jurisdiction that has none yet; runs after every migrate (and after test flushes)."""
+    for rules, retention_years in SHIPPED_POLICIES:
+        if ContactPolicy.objects.filter(jurisdiction=rules.jurisdiction).exists():
+            continue
+        ContactPolicy.objects.create(
+            jurisdiction=rules.jurisdiction,
+            version=rules.version,
+            contact_start=rules.contact_start,
+            contact_end=rules.contact_end,
+            daily_attempt_limit=rules.daily_attempt_limit,
+            daily_conversation_limit=rules.daily_conversation_limit,
+            weekly_attempt_limit=rules.weekly_attempt_limit,
+            cooling_off_days=rules.cooling_off_days,
+            allowed_parties=sorted(rules.allowed_parties),
+            contact_person_when_unreachable=rules.contact_person_when_unreachable,
+            location_calls=rules.location_calls,
+            agreement_stops_collection=rules.agreement_stops_collection,
+            retention_years=retention_years,
+        )
 
 
 def decision_record(

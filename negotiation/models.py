@@ -77,3 +77,54 @@ class Contact(models.Model):
     @property
     def is_conversation(self) -> bool:
         return self.outcome in PolicyOutcome.CONVERSATION and self.party == Party.DEBTOR
+
+
+class OutboundMessage(models.Model):
+    """An SMS, email or letter on its way out. It passes the gate when it is sent, not when it is queued;
+    its idempotency key makes a send happen once even when a worker retries or dies."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("queued")
+        SCHEDULED = "scheduled", _("held until allowed")
+        SENDING = "sending", _("sending")
+        SENT = "sent", _("sent")
+        DELIVERED = "delivered", _("delivered")
+        BLOCKED = "blocked", _("blocked by policy")
+        FAILED = "failed", _("failed")
+
+    FINAL = (Status.SENT, Status.DELIVERED, Status.BLOCKED, Status.FAILED)
+
+    case = models.ForeignKey("cases.Case", on_delete=models.PROTECT, related_name="messages")
+    channel = models.CharField(_("channel"), max_length=20, choices=Channel.choices)
+    party = models.CharField(_("party"), max_length=20, choices=Party.choices, default=Party.DEBTOR)
+    purpose = models.CharField(_("purpose"), max_length=12)
+    recipient = models.CharField(_("recipient"), max_length=254)
+    subject = models.CharField(_("subject"), max_length=200, blank=True)
+    body = models.TextField(_("text"))
+    idempotency_key = models.CharField(max_length=120, unique=True)
+    status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.QUEUED)
+    scheduled_for = models.DateTimeField(_("held until"), null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    decision = models.ForeignKey(
+        "compliance.ContactDecision", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    gateway_ref = models.CharField(max_length=120, blank=True)
+    error = models.TextField(blank=True)
+    sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
+    delivered_at = models.DateTimeField(_("delivered"), null=True, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("outbound message")
+        verbose_name_plural = _("outbound messages")
+        indexes = [
+            models.Index(fields=["status", "scheduled_for"], name="message_due_idx"),
+            models.Index(fields=["status", "updated_at"], name="message_stuck_idx"),
+            models.Index(fields=["case", "-created_at"], name="message_case_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_channel_display()} → {self.case_id} ({self.get_status_display()})"

@@ -4,6 +4,7 @@ from datetime import datetime, timedelta
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -16,7 +17,8 @@ from compliance.policy import ContactFact, DebtorFacts, HoldFact, Outcome, Party
 from compliance.selectors import active_holds, active_policy
 from compliance.services import decision_record, hold_set
 from config.errors import Conflict, DomainError
-from negotiation.models import Contact
+from negotiation.gateways import send_email, sms_gateway
+from negotiation.models import Channel, Contact, OutboundMessage
 
 # Enough history for every rule: a day, seven days, the US quiet period.
 HISTORY_DAYS = 8
@@ -28,6 +30,8 @@ CONTACT_ROLES = {Role.COLLECTOR, Role.SUPERVISOR, Role.LEGAL, Role.ADMIN}
 class ErrorCode:
     CONTACT_FORBIDDEN = "contact_forbidden"
     CONTACT_IN_FUTURE = "contact_in_future"
+    UNSUPPORTED_CHANNEL = "unsupported_channel"
+    NO_RECIPIENT = "no_recipient"
 
 
 class ContactForbidden(Conflict):
@@ -190,3 +194,112 @@ def _follow_outcome(*, case: Case, contact: Contact, actor) -> None:
         kind=Hold.Kind.DISPUTE
     ).exists():
         hold_set(case_id=case.pk, kind=Hold.Kind.DISPUTE, reason=_("Dispute raised in a contact."), actor=None)
+
+
+# --- The outbox ------------------------------------------------------------------------------------
+
+# A message still queued or sending this long after its last change lost its task; it is sent again
+# (with the same idempotency key, so a gateway that already has it does not deliver it twice).
+STUCK_AFTER = timedelta(minutes=10)
+
+
+def _recipient(case: Case, channel: str) -> str:
+    debtor = case.account.debtor
+    return {Channel.SMS: debtor.mobile, Channel.EMAIL: debtor.email}.get(channel, "")
+
+
+def message_queue(
+    *,
+    case_id: int,
+    channel: str,
+    text: str,
+    idempotency_key: str,
+    purpose: str = Purpose.COLLECTION,
+    subject: str = "",
+    actor=None,
+) -> OutboundMessage:
+    """Put a message in the outbox once per idempotency key and send it after commit. The gate is asked
+    when it is sent, so a message queued at night waits for the morning instead of being lost."""
+    if channel not in (Channel.SMS, Channel.EMAIL):
+        raise DomainError(_("Only SMS and email go through the outbox."), code=ErrorCode.UNSUPPORTED_CHANNEL)
+    with transaction.atomic():
+        case = Case.objects.select_related("account__debtor").get(pk=case_id)
+        recipient = _recipient(case, channel)
+        if not recipient:
+            raise DomainError(_("The cardholder has no address for this channel."), code=ErrorCode.NO_RECIPIENT)
+        message, created = OutboundMessage.objects.get_or_create(
+            idempotency_key=idempotency_key,
+            defaults={
+                "case": case, "channel": channel, "purpose": purpose, "recipient": recipient, "subject": subject,
+                "body": text, "created_by": actor,
+            },
+        )
+        if created:
+            audit.record(
+                actor=actor, action="message.queue", target=message, case_id=case.pk,
+                changes={"channel": channel, "purpose": purpose, "key": idempotency_key},
+            )
+            from negotiation.tasks import send_message
+
+            send_message.delay_on_commit(message.pk)
+    return message
+
+
+def message_send(*, message_id: int) -> OutboundMessage:
+    """Ask the gate now; send, hold until the next allowed time, or block. Safe to run twice."""
+    now = timezone.now()
+    with transaction.atomic():
+        message = OutboundMessage.objects.select_for_update(of=("self",)).get(pk=message_id)
+        if message.status in OutboundMessage.FINAL:
+            return message
+        if message.status == OutboundMessage.Status.SCHEDULED and message.scheduled_for > now:
+            return message
+        case = Case.objects.select_related("account__debtor").get(pk=message.case_id)
+        decision = _decide(
+            case=case, channel=message.channel, party=message.party, at=now, purpose=message.purpose,
+            number=message.recipient if message.channel == Channel.SMS else "", actor=None, path="outbox",
+        )
+        message.decision = decision
+        if not decision.allowed:
+            if decision.next_allowed_at is not None:
+                message.status, message.scheduled_for = OutboundMessage.Status.SCHEDULED, decision.next_allowed_at
+            else:
+                message.status = OutboundMessage.Status.BLOCKED
+            message.save(update_fields=["decision", "status", "scheduled_for", "updated_at"])
+            audit.record(
+                action=f"message.{message.status}", target=message, case_id=case.pk,
+                changes={"reasons": decision.reason_codes, "next_allowed_at": decision.next_allowed_at},
+            )
+            return message
+        message.status = OutboundMessage.Status.SENDING
+        message.attempts += 1
+        message.save(update_fields=["decision", "status", "attempts", "updated_at"])
+    delivery = _deliver(message)
+    with transaction.atomic():
+        message = OutboundMessage.objects.select_for_update(of=("self",)).get(pk=message_id)
+        if message.status == OutboundMessage.Status.SENDING:
+            message.status = OutboundMessage.Status.SENT
+            message.sent_at = timezone.now()
+            message.gateway_ref = delivery.gateway_ref
+            message.save(update_fields=["status", "sent_at", "gateway_ref", "updated_at"])
+            audit.record(
+                action="message.sent", target=message, case_id=message.case_id,
+                changes={"gateway_ref": delivery.gateway_ref, "repeated": delivery.repeated},
+            )
+    return message
+
+
+def _deliver(message: OutboundMessage):
+    if message.channel == Channel.SMS:
+        return sms_gateway().send(key=message.idempotency_key, to=message.recipient, text=message.body)
+    return send_email(key=message.idempotency_key, to=message.recipient, subject=message.subject, text=message.body)
+
+
+def messages_release_held(*, now: datetime | None = None) -> list[int]:
+    """Messages whose hold time has come, and messages whose task was lost: hand them to a worker again."""
+    now = now or timezone.now()
+    due = OutboundMessage.objects.filter(
+        Q(status=OutboundMessage.Status.SCHEDULED, scheduled_for__lte=now)
+        | Q(status__in=[OutboundMessage.Status.QUEUED, OutboundMessage.Status.SENDING], updated_at__lte=now - STUCK_AFTER)
+    )
+    return list(due.values_list("pk", flat=True)[:5000])

@@ -1,0 +1,16 @@
+from celery import shared_task
+
+from negotiation.services import message_send, messages_release_held
+
+
+@shared_task(acks_late=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=8)
+def send_message(message_id: int) -> None:
+    """Safe to run twice: the row's status and the gateway's idempotency key guard the send."""
+    message_send(message_id=message_id)
+
+
+@shared_task(ignore_result=True)
+def release_held_messages() -> None:
+    """Every minute: send what was held for the contact hours, and what lost its task."""
+    for message_id in messages_release_held():
+        send_message.delay(message_id)
