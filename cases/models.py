@@ -62,6 +62,7 @@ class Debtor(models.Model):
     opt_out_phone = models.BooleanField(_("opted out of calls"), default=False)
     opt_out_sms = models.BooleanField(_("opted out of SMS"), default=False)
     opt_out_email = models.BooleanField(_("opted out of email"), default=False)
+    anonymised_at = models.DateTimeField(_("anonymised"), null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

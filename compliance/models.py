@@ -209,3 +209,131 @@ class ContactDecision(models.Model):
 
     def __str__(self) -> str:
         return f"{self.channel} {'allowed' if self.allowed else 'refused'} @ {self.at:%Y-%m-%d %H:%M}"
+
+
+class ScreeningTerm(models.Model):
+    """A word or phrase that must not appear in what collectors write or send."""
+
+    class Category(models.TextChoices):
+        THREAT = "threat", _("threat or violence")
+        ABUSE = "abuse", _("abuse or insult")
+        IMPERSONATION = "impersonation", _("impersonating courts, police or officials")
+        DISCLOSURE = "disclosure", _("disclosure to third parties")
+        FALSE_CLAIM = "false_claim", _("false or misleading claim")
+
+    language = models.CharField(_("language"), max_length=10, choices=settings.LANGUAGES)
+    category = models.CharField(_("category"), max_length=20, choices=Category.choices)
+    term = models.CharField(_("word or phrase"), max_length=100)
+    active = models.BooleanField(_("active"), default=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["language", "category", "term"]
+        verbose_name = _("screening term")
+        verbose_name_plural = _("screening terms")
+        constraints = [models.UniqueConstraint(fields=["language", "term"], name="screening_term_unique")]
+
+    def __str__(self) -> str:
+        return self.term
+
+
+class ScreeningHit(models.Model):
+    """Screened text that matched the lexicon: a blocked send, a refused template, or a flagged note."""
+
+    class Source(models.TextChoices):
+        NOTE = "note", _("contact note")
+        MESSAGE = "message", _("outgoing message")
+        TEMPLATE = "template", _("message template")
+
+    class Action(models.TextChoices):
+        BLOCKED = "blocked", _("blocked")
+        FLAGGED = "flagged", _("flagged")
+
+    source = models.CharField(_("source"), max_length=10, choices=Source.choices)
+    action = models.CharField(_("action"), max_length=10, choices=Action.choices)
+    case = models.ForeignKey("cases.Case", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT)
+    terms = models.JSONField(_("matched terms"), default=list)
+    categories = models.JSONField(_("categories"), default=list)
+    excerpt = models.CharField(_("excerpt"), max_length=300)
+    source_ref = models.CharField(max_length=80, blank=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("screening hit")
+        verbose_name_plural = _("screening hits")
+        indexes = [models.Index(fields=["author", "-created_at"], name="screening_hit_author_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.get_source_display()}: {', '.join(self.terms)}"
+
+
+class Complaint(models.Model):
+    """A cardholder's complaint, decided within its SLA (CN: 15 days, 30 if complex, +30 approved)."""
+
+    class Channel(models.TextChoices):
+        PHONE = "phone", _("phone")
+        PORTAL = "portal", _("portal")
+        EMAIL = "email", _("email")
+        LETTER = "letter", _("letter")
+        BRANCH = "branch", _("branch")
+        REGULATOR = "regulator", _("regulator referral")
+
+    class Category(models.TextChoices):
+        CONTACT_CONDUCT = "contact_conduct", _("collector's conduct")
+        CONTACT_FREQUENCY = "contact_frequency", _("too many or untimely contacts")
+        THIRD_PARTY = "third_party", _("contact with third parties")
+        AMOUNT = "amount", _("disputed amount or fees")
+        PLAN = "plan", _("repayment plan")
+        PRIVACY = "privacy", _("personal data")
+        OTHER = "other", _("other")
+
+    class Status(models.TextChoices):
+        RECEIVED = "received", _("received")
+        ACKNOWLEDGED = "acknowledged", _("acknowledged")
+        RESOLVED = "resolved", _("resolved")
+
+    class Outcome(models.TextChoices):
+        UPHELD = "upheld", _("upheld")
+        PARTLY_UPHELD = "partly_upheld", _("partly upheld")
+        NOT_UPHELD = "not_upheld", _("not upheld")
+        WITHDRAWN = "withdrawn", _("withdrawn")
+
+    case = models.ForeignKey("cases.Case", null=True, blank=True, on_delete=models.PROTECT, related_name="complaints")
+    channel = models.CharField(_("channel"), max_length=12, choices=Channel.choices)
+    category = models.CharField(_("category"), max_length=20, choices=Category.choices)
+    description = models.TextField(_("description"))
+    status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.RECEIVED)
+    received_at = models.DateTimeField(_("received"))
+    acknowledged_at = models.DateTimeField(_("acknowledged"), null=True, blank=True)
+    complex = models.BooleanField(_("complex"), default=False)
+    extended = models.BooleanField(_("extended with approval"), default=False)
+    extension_approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    due_at = models.DateTimeField(_("decide by"))
+    warned_at = models.DateTimeField(_("deadline warning sent"), null=True, blank=True)
+    resolved_at = models.DateTimeField(_("resolved"), null=True, blank=True)
+    outcome = models.CharField(_("outcome"), max_length=15, choices=Outcome.choices, blank=True)
+    resolution = models.TextField(_("resolution"), blank=True)
+    registered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    handler = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="complaints_handled"
+    )
+
+    class Meta:
+        ordering = ["due_at", "pk"]
+        verbose_name = _("complaint")
+        verbose_name_plural = _("complaints")
+        indexes = [models.Index(fields=["status", "due_at"], name="complaint_open_due_idx")]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.get_category_display()}"
