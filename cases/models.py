@@ -270,6 +270,7 @@ class Case(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
     )
     wilful_confirmed_at = models.DateTimeField(null=True, blank=True)
     wilful_reason = models.TextField(blank=True)
+    wilful_dismissed_at = models.DateTimeField(null=True, blank=True)
     team = models.ForeignKey(
         "accounts.Team", verbose_name=_("team"), null=True, blank=True, on_delete=models.PROTECT, related_name="cases"
     )

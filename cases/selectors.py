@@ -1,14 +1,15 @@
 """Reads of cases: who may see what, the worklist, a case with its timeline."""
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Q, QuerySet, Sum, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from accounts.models import Role
-from cases.models import Case, CaseStatus
+from cases.models import Case, CaseStatus, Classification
 
 
 def visible_cases(user) -> QuerySet[Case]:
@@ -95,3 +96,84 @@ def team_load(*, team_id: int) -> dict[int, int]:
         .values_list("pk", "open_cases")
     )
     return dict(rows)
+
+
+def teams_led_by(user):
+    """The teams a supervisor leads (supervised or their own); every team for roles that see all."""
+    from accounts.models import Team
+
+    if user.sees_all_teams:
+        return Team.objects.all()
+    if user.role != Role.SUPERVISOR:
+        return Team.objects.none()
+    return Team.objects.filter(Q(supervisor=user) | Q(pk=user.team_id, pk__isnull=False))
+
+
+def reassign_candidates(*, user):
+    """Active collectors a supervisor may hand cases to: those of the teams they lead."""
+    from accounts.models import User
+
+    return (
+        User.objects.filter(role=Role.COLLECTOR, is_active=True, team__in=teams_led_by(user))
+        .select_related("team")
+        .order_by("team__name", "first_name", "username")
+    )
+
+
+def team_table(*, user):
+    """Each collector of the teams a supervisor leads, with open cases by class and the overdue they hold.
+    One aggregate query."""
+    open_case = Q(assigned_cases__status__in=Case.OPEN_STATES)
+
+    def open_of(classification: str) -> Count:
+        return Count("assigned_cases", filter=open_case & Q(assigned_cases__classification=classification))
+
+    return reassign_candidates(user=user).annotate(
+        open_cases=Count("assigned_cases", filter=open_case),
+        early_cases=open_of(Classification.EARLY),
+        mid_cases=open_of(Classification.MID),
+        wilful_cases=open_of(Classification.WILFUL),
+        overdue_held=Coalesce(
+            Sum("assigned_cases__account__overdue_total", filter=open_case), Value(Decimal("0.00"))
+        ),
+    )
+
+
+def wilful_queue(*, user) -> QuerySet[Case]:
+    """Open cases the evidence suggests are wilful, waiting for a supervisor's decision; oldest first."""
+    return (
+        visible_cases(user)
+        .filter(wilful_suggested=True, status__in=Case.OPEN_STATES)
+        .select_related("account__debtor", "assigned_to")
+        .order_by("opened_at", "pk")
+    )
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    at: datetime
+    kind: str  # "transition", "payment" or "evidence"
+    item: object
+
+
+TIMELINE_LIMIT = 100
+
+
+def case_timeline(*, case: Case, limit: int = TIMELINE_LIMIT) -> list[TimelineEntry]:
+    """Transitions, payments and wilful evidence of a case, newest first; three queries, `limit` of each."""
+    from cases.models import CaseEvidence, CaseTransition, Payment
+
+    zone = timezone.get_current_timezone()
+    entries = [
+        TimelineEntry(step.at, "transition", step)
+        for step in CaseTransition.objects.filter(case=case).select_related("actor")[:limit]
+    ]
+    entries += [
+        TimelineEntry(payment.paid_at, "payment", payment)
+        for payment in Payment.objects.filter(account_id=case.account_id)[:limit]
+    ]
+    entries += [
+        TimelineEntry(datetime.combine(fact.occurred_on, time.min, tzinfo=zone), "evidence", fact)
+        for fact in CaseEvidence.objects.filter(case=case).select_related("recorded_by")[:limit]
+    ]
+    return sorted(entries, key=lambda entry: entry.at, reverse=True)

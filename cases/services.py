@@ -76,6 +76,8 @@ def failed_guards(case: Case, name: str) -> list[dict]:
         return [
             {
                 "code": "state",
+                "transition": name,
+                "state": case.status,
                 "detail": _("“%(name)s” is not possible in state “%(state)s”.")
                 % {"name": name, "state": case.get_status_display()},
             }
@@ -103,13 +105,18 @@ def _transition_method(case: Case, name: str):
     return getattr(case, name)
 
 
-def _apply_transition(*, case: Case, name: str, actor: User | None, reason: str) -> CaseTransition:
-    """Run a transition on a case already locked by the caller; save, record and audit it."""
-    method = _transition_method(case, name)
+def _require_possible(case: Case, name: str, method) -> None:
+    """Refuse (409) a transition the state or a guard does not allow, naming which."""
     if not can_proceed(method):
         guards = failed_guards(case, name)
         code = ErrorCode.GUARD_FAILED if guards and guards[0]["code"] != "state" else ErrorCode.TRANSITION_NOT_ALLOWED
         raise TransitionRefused("; ".join(g["detail"] for g in guards), code=code, details=guards)
+
+
+def _apply_transition(*, case: Case, name: str, actor: User | None, reason: str) -> CaseTransition:
+    """Run a transition on a case already locked by the caller; save, record and audit it."""
+    method = _transition_method(case, name)
+    _require_possible(case, name, method)
     source = case.status
     method()
     case.save()
@@ -130,9 +137,11 @@ def case_transition(*, case_id: int, name: str, actor: User, reason: str = "") -
     """Run one FSM transition for a person on a locked row; record it."""
     reason = reason.strip()
     with transaction.atomic():
-        case = Case.objects.select_for_update().select_related("account").get(pk=case_id)
+        case = Case.objects.select_for_update(of=("self",)).select_related("account").get(pk=case_id)
         method = _transition_method(case, name)
-        if not has_transition_perm(method, actor) and can_proceed(method):
+        # The state first (409), then the role (403), then the reason (400).
+        _require_possible(case, name, method)
+        if not has_transition_perm(method, actor):
             raise PermissionDenied(_("Your role may not take “%(name)s”.") % {"name": name})
         if name in Case.REASON_REQUIRED and not reason:
             raise ReasonRequired(_("“%(name)s” needs a reason.") % {"name": name})
@@ -143,7 +152,7 @@ def case_transition(*, case_id: int, name: str, actor: User, reason: str = "") -
 def case_transition_by_system(*, case_id: int, name: str, reason: str = "") -> Case:
     """A transition the system takes (payments, nightly jobs); no user permission applies."""
     with transaction.atomic():
-        case = Case.objects.select_for_update().select_related("account").get(pk=case_id)
+        case = Case.objects.select_for_update(of=("self",)).select_related("account").get(pk=case_id)
         _apply_transition(case=case, name=name, actor=None, reason=reason)
     return case
 
@@ -160,7 +169,9 @@ def _assign(cases: list[Case]) -> None:
         if rule is None:
             continue
         case.team_id = rule.team_id
-        load = loads.setdefault(rule.team_id, team_load(team_id=rule.team_id))
+        if rule.team_id not in loads:  # one query per team, not per case
+            loads[rule.team_id] = team_load(team_id=rule.team_id)
+        load = loads[rule.team_id]
         if load:
             collector_id = min(load, key=lambda pk: (load[pk], pk))
             case.assigned_to_id = collector_id
@@ -193,6 +204,16 @@ def cases_open_for_accounts(*, account_ids: Iterable[int], today: date | None = 
             accounts = (
                 CardAccount.objects.filter(pk__in=chunk, overdue_total__gt=0, delinquent_since__isnull=False)
                 .exclude(Exists(Case.objects.filter(account=OuterRef("pk"), status__in=Case.OPEN_STATES)))
+                # A supervisor closed this delinquency's case (written off, sold, fraud): do not reopen it.
+                .exclude(
+                    Exists(
+                        Case.objects.filter(
+                            account=OuterRef("pk"),
+                            status=CaseStatus.CLOSED,
+                            opened_at__date__gte=OuterRef("delinquent_since"),
+                        )
+                    )
+                )
                 .select_related("debtor")
             )
             new_cases = []
@@ -254,7 +275,7 @@ def case_refresh_wilful_suggestion(*, case_id: int, today: date | None = None) -
     """Recompute whether the evidence suggests wilful, and which evidence."""
     today = today or timezone.localdate()
     with transaction.atomic():
-        case = Case.objects.select_for_update().select_related("account").get(pk=case_id)
+        case = Case.objects.select_for_update(of=("self",)).select_related("account").get(pk=case_id)
         evidence = [rules.Evidence(kind, on) for kind, on in case.evidence.values_list("kind", "occurred_on")]
         unpaid_since = case.account.last_payment_on or case.account.delinquent_since
         suggestions = rules.wilful_suggestions(
@@ -264,7 +285,11 @@ def case_refresh_wilful_suggestion(*, case_id: int, today: date | None = None) -
             thresholds=ClassificationPolicy.current().thresholds(),
         )
         found = [{"code": s.code, "dates": [d.isoformat() for d in s.dates]} for s in suggestions]
-        suggested = bool(found) and case.classification != Classification.WILFUL
+        # After a supervisor dismissed a suggestion, only new evidence can raise it again.
+        new_since_dismissal = case.wilful_dismissed_at is None or case.evidence.filter(
+            created_at__gt=case.wilful_dismissed_at
+        ).exists()
+        suggested = bool(found) and case.is_open and case.classification != Classification.WILFUL and new_since_dismissal
         if found != case.wilful_evidence or suggested != case.wilful_suggested:
             Case.objects.filter(pk=case.pk).update(wilful_evidence=found, wilful_suggested=suggested)
             audit.record(
@@ -281,6 +306,9 @@ def case_evidence_record(
 ) -> CaseEvidence:
     """Record a fact that counts toward wilful (idempotent per source) and refresh the suggestion."""
     with transaction.atomic():
+        # Row locks come before the first audit write, whose chain lock is held to the commit;
+        # taking the case later would deadlock against a transition holding it.
+        Case.objects.select_for_update().filter(pk=case_id).values_list("pk", flat=True).get()
         if source_ref:
             evidence, created = CaseEvidence.objects.get_or_create(
                 case_id=case_id,
@@ -320,7 +348,7 @@ def case_confirm_wilful(*, case_id: int, actor: User, reason: str) -> Case:
         raise ReasonRequired(_("Confirming wilful needs a reason."))
     with transaction.atomic():
         case = Case.objects.select_for_update().get(pk=case_id)
-        if not case.wilful_suggested:
+        if not case.wilful_suggested or not case.is_open:
             raise Conflict(_("This case has no wilful suggestion to confirm."), code=ErrorCode.NOT_SUGGESTED)
         before = case.classification
         Case.objects.filter(pk=case.pk).update(
@@ -352,7 +380,7 @@ def case_dismiss_wilful(*, case_id: int, actor: User, reason: str) -> Case:
         case = Case.objects.select_for_update().get(pk=case_id)
         if not case.wilful_suggested:
             raise Conflict(_("This case has no wilful suggestion to dismiss."), code=ErrorCode.NOT_SUGGESTED)
-        Case.objects.filter(pk=case.pk).update(wilful_suggested=False)
+        Case.objects.filter(pk=case.pk).update(wilful_suggested=False, wilful_dismissed_at=timezone.now())
         audit.record(
             actor=actor, action="case.dismiss_wilful", target=case, changes={"wilful_suggested": [True, False]},
             reason=reason,
@@ -374,8 +402,11 @@ def payment_record(
     *, account_ref: str, amount: Decimal, paid_at: datetime, external_ref: str, actor: User | None = None
 ) -> PaymentResult:
     """Apply a payment once per external_ref, in the CN allocation order; a replay changes nothing."""
-    if amount <= 0:
+    if not amount.is_finite() or amount <= 0:
         raise PaymentRefused(_("A payment amount must be greater than zero."), code=ErrorCode.INVALID_AMOUNT)
+    if amount != amount.quantize(Decimal("0.01")):
+        # The column rounds to the fen: a stored replay would no longer match, and a fraction would be lost.
+        raise PaymentRefused(_("A payment amount has at most two decimals (fen)."), code=ErrorCode.INVALID_AMOUNT)
     if paid_at > timezone.now() + timedelta(minutes=5):
         raise PaymentRefused(_("A payment cannot be dated in the future."), code=ErrorCode.PAID_IN_FUTURE)
     with transaction.atomic():
@@ -391,6 +422,14 @@ def payment_record(
             raise PaymentRefused(
                 _("Payment “%(ref)s” was already recorded with different content.") % {"ref": external_ref},
                 code=ErrorCode.DUPLICATE_PAYMENT,
+            )
+        if amount >= account.overdue_total:
+            # This payment settles the open case: lock it now, before the audit chain's lock (see
+            # case_evidence_record), so that a transition holding it cannot deadlock with us.
+            list(
+                Case.objects.select_for_update()
+                .filter(account=account, status__in=Case.OPEN_STATES)
+                .values_list("pk", flat=True)
             )
         paid_on = timezone.localdate(paid_at)
         days = rules.days_past_due(account.delinquent_since, paid_on)
@@ -517,3 +556,35 @@ def _priority_sql(today: date):
         points=amount_points + days_points
     )
     return class_points + Subquery(account_points.values("points")[:1], output_field=IntegerField())
+
+
+# --- Classification policy -------------------------------------------------------------------------
+
+POLICY_FIELDS = (
+    "early_max_days",
+    "early_max_amount",
+    "demand_gap_days",
+    "unpaid_days",
+    "broken_promises",
+    "evasions",
+)
+
+
+def classification_policy_update(*, actor: User, **fields) -> ClassificationPolicy:
+    """A supervisor changes the thresholds; the nightly aging applies them to open cases."""
+    if actor.role not in (Role.SUPERVISOR, Role.ADMIN) and not actor.is_superuser:
+        raise PermissionDenied(_("Only supervisors change the classification policy."))
+    unknown = set(fields) - set(POLICY_FIELDS)
+    if unknown:
+        raise TypeError(f"not policy fields: {sorted(unknown)}")
+    with transaction.atomic():
+        ClassificationPolicy.current()  # the row exists before it is locked
+        policy = ClassificationPolicy.objects.select_for_update().get(pk=1)
+        changes = {name: [getattr(policy, name), value] for name, value in fields.items()}
+        changes = {name: pair for name, pair in changes.items() if pair[0] != pair[1]}
+        for name, value in fields.items():
+            setattr(policy, name, value)
+        policy.updated_by = actor
+        policy.save()
+        audit.record(actor=actor, action="classification_policy.update", target=policy, changes=changes)
+    return policy

@@ -1,0 +1,61 @@
+"""Forms of the case screens. The worklist filters are parsed by WorklistFilterSerializer (cases.api)."""
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from cases.models import Case, ClassificationPolicy
+from cases.selectors import reassign_candidates
+from cases.services import POLICY_FIELDS
+
+
+class TransitionForm(forms.Form):
+    # Whether a reason is needed is the service's rule (ReasonRequired), not repeated here.
+    name = forms.ChoiceField(choices=[(name, name) for name in Case.TRANSITION_NAMES])
+    reason = forms.CharField(label=_("Reason"), required=False, max_length=500)
+
+
+class WilfulDecisionForm(forms.Form):
+    reason = forms.CharField(label=_("Reason"), required=False, max_length=1000, widget=forms.Textarea)
+
+
+class CaseIdsField(forms.Field):
+    """The ticked case ids of the worklist, as integers."""
+
+    widget = forms.MultipleHiddenInput
+    default_error_messages = {
+        "required": _("Tick at least one case."),
+        "invalid": _("The ticked cases could not be read; reload the worklist."),
+    }
+
+    def to_python(self, value) -> list[int]:
+        if not value:
+            return []
+        try:
+            return [int(item) for item in value]
+        except (TypeError, ValueError):
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid") from None
+
+
+class CollectorChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, user) -> str:
+        return f"{user.get_full_name() or user.username} · {user.team}"
+
+
+class ReassignForm(forms.Form):
+    case_ids = CaseIdsField()
+    collector = CollectorChoiceField(
+        label=_("Reassign to collector"),
+        queryset=None,
+        empty_label=_("Choose a collector"),
+        error_messages={"required": _("Choose a collector."), "invalid_choice": _("Choose a collector.")},
+    )
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["collector"].queryset = reassign_candidates(user=user)
+
+
+class ClassificationPolicyForm(forms.ModelForm):
+    class Meta:
+        model = ClassificationPolicy
+        fields = POLICY_FIELDS

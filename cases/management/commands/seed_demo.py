@@ -1,0 +1,61 @@
+import time
+import unicodedata
+
+from django.conf import settings
+from django.core.management.base import BaseCommand
+
+from cases import demo
+
+
+class Command(BaseCommand):
+    help = (
+        "Load the demo portfolio (staff, assignment rules, 300 cardholders with a real case history) once; "
+        "later runs change nothing and print the logins again. Staff get the demo password only when "
+        "ACCORD_DEMO=true; otherwise their passwords are left unusable."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--seed", type=int, default=demo.DEMO_SEED, help="seed of the random generator")
+
+    def handle(self, *args, **options):
+        started = time.monotonic()
+        result = demo.demo_seed(demo_mode=settings.DEMO_MODE, seed=options["seed"])
+        if result.created:
+            self.stdout.write(self.style.SUCCESS(f"Demo data loaded in {time.monotonic() - started:.1f}s."))
+        else:
+            self.stdout.write(f"Demo data already present ({demo.MARKER_REF} exists); nothing changed.")
+        if result.refused:
+            refused = ", ".join(f"{name} ×{n}" for name, n in sorted(result.refused.items()))
+            self.stdout.write(f"Transitions refused by their guards and skipped: {refused}")
+        self._counts(demo.demo_counts())
+        self._logins(result.logins)
+
+    def _counts(self, counts: dict) -> None:
+        self.stdout.write("")
+        self.stdout.write(
+            f"Cardholders {counts['debtors']}, accounts {counts['accounts']}, contact persons "
+            f"{counts['contact_persons']}, payments {counts['payments']}, wilful evidence {counts['evidence']}, "
+            f"cases {counts['cases']} ({counts['wilful_suggested']} open ones suggested wilful)"
+        )
+        for title, key in (
+            ("cases by state", "by_state"),
+            ("open by class", "by_class"),
+            ("open by bucket", "by_bucket"),
+        ):
+            self.stdout.write(f"  {title:<15} " + "  ".join(f"{name} {n}" for name, n in counts[key].items()))
+
+    def _logins(self, logins: list) -> None:
+        self.stdout.write("")
+        if not settings.DEMO_MODE:
+            self.stdout.write(
+                self.style.WARNING(
+                    "DEMO_MODE is off (ACCORD_DEMO is not true): the demo staff have no usable password. "
+                    "Set one with `manage.py changepassword <username>`, or run again with ACCORD_DEMO=true."
+                )
+            )
+        widths = (12, 11, 10)
+        self.stdout.write(f"{'username':<{widths[0]}} {'role':<{widths[1]}} {'team':<{widths[2]}} password")
+        for username, role, team, password in logins:
+            # Chinese characters take two columns in a terminal.
+            team_pad = widths[2] - sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in team)
+            self.stdout.write(f"{username:<{widths[0]}} {role:<{widths[1]}} {team}{' ' * max(team_pad, 1)}{password}")
