@@ -29,7 +29,7 @@ run: install
 	$(DEMO_ENV) BIND=127.0.0.1:$(PORT) PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start -f Procfile
 
 test: install
-	$(BIN)/python manage.py compile_translations --verbosity 0
+	DEBUG=true $(MANAGE) compile_translations --verbosity 0
 	$(BIN)/pytest -n $${PYTEST_WORKERS:-auto} $(PYTEST_ARGS)
 
 lint: install
@@ -37,7 +37,7 @@ lint: install
 
 # Needs system gettext (xgettext); only when strings change. Compiling never needs it.
 messages: install
-	$(MANAGE) makemessages --locale zh_Hans --ignore ".venv/*" --ignore "staticfiles/*" --ignore "var/*"
+	$(MANAGE) makemessages --locale zh_Hans --no-obsolete --ignore ".venv/*" --ignore "staticfiles/*" --ignore "var/*" --ignore "tests/*" --ignore "*.egg-info/*"
 
 clean:
 	rm -rf $(VENV) var staticfiles

@@ -9,16 +9,32 @@ LANDING_URL_NAME = {
     Role.COLLECTOR: "cases:worklist",
     Role.SUPERVISOR: "cases:supervisor",
     Role.LEGAL: "cases:worklist",
-    Role.COMPLIANCE: "cases:worklist",
+    Role.COMPLIANCE: "reporting:compliance",
     Role.ADMIN: "admin:index",
 }
 
 NAVIGATION = {
     Role.COLLECTOR: [("cases:worklist", _("Worklist"))],
-    Role.SUPERVISOR: [("cases:supervisor", _("Team")), ("cases:worklist", _("Worklist"))],
+    Role.SUPERVISOR: [
+        ("cases:supervisor", _("Team")),
+        ("cases:worklist", _("Worklist")),
+        ("compliance:complaints", _("Complaints")),
+        ("reporting:compliance", _("Compliance")),
+        ("compliance:screening-hits", _("Screening")),
+    ],
     Role.LEGAL: [("cases:worklist", _("Escalated cases"))],
-    Role.COMPLIANCE: [("cases:worklist", _("All cases"))],
-    Role.ADMIN: [("cases:worklist", _("All cases")), ("admin:index", _("Administration"))],
+    Role.COMPLIANCE: [
+        ("reporting:compliance", _("Compliance")),
+        ("cases:worklist", _("All cases")),
+        ("compliance:complaints", _("Complaints")),
+        ("compliance:screening-hits", _("Screening")),
+        ("compliance:audit-log", _("Audit log")),
+    ],
+    Role.ADMIN: [
+        ("cases:worklist", _("All cases")),
+        ("compliance:audit-log", _("Audit log")),
+        ("admin:index", _("Administration")),
+    ],
 }
 
 

@@ -8,6 +8,7 @@ class ComplianceConfig(AppConfig):
     verbose_name = _("Compliance")
 
     def ready(self) -> None:
-        from compliance.services import policies_ensure_shipped
+        from compliance.services import policies_ensure_shipped, screening_terms_ensure_shipped
 
         post_migrate.connect(policies_ensure_shipped, sender=self, dispatch_uid="compliance.policies")
+        post_migrate.connect(screening_terms_ensure_shipped, sender=self, dispatch_uid="compliance.screening_terms")

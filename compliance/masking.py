@@ -1,5 +1,8 @@
 """Masking of personal data for every role that does not need it. Pure string functions."""
 
+import logging
+import re
+
 
 def mask_national_id(value: str) -> str:
     """3101**********1234: the first four and last four characters stay."""
@@ -28,3 +31,29 @@ def mask_name(value: str) -> str:
     if not value:
         return value
     return value[0] + "*" * (len(value) - 1)
+
+
+# Free text (notes, reasons, excerpts, log lines) may carry personal data typed by hand.
+_NATIONAL_ID = re.compile(r"(?<![0-9A-Za-z])\d{17}[\dXx](?![0-9A-Za-z])")
+_MOBILE = re.compile(r"(?<!\d)(?:\+?86[ -]?)?1[3-9]\d{9}(?!\d)")
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+
+
+def mask_text(value: str) -> str:
+    """Mask every mainland national id, mobile number and email address found in a free text."""
+    if not value:
+        return value
+    value = _NATIONAL_ID.sub(lambda found: mask_national_id(found.group()), value)
+    value = _MOBILE.sub(lambda found: mask_mobile(found.group()), value)
+    return _EMAIL.sub(lambda found: mask_email(found.group()), value)
+
+
+class PersonalDataLogFilter(logging.Filter):
+    """A logging filter that masks personal data in every record's message (LOGGING["filters"])."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        masked = mask_text(message)
+        if masked != message:
+            record.msg, record.args = masked, None
+        return True

@@ -4,6 +4,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -188,6 +189,15 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Complaints reuse the field names status, channel and outcome: name every choice set explicitly.
+    "ENUM_NAME_OVERRIDES": {
+        "StatusEnum": "cases.models.CaseStatus",
+        "ChannelEnum": "negotiation.models.Channel",
+        "OutcomeEnum": "negotiation.models.Outcome",
+        "ComplaintStatusEnum": "compliance.models.Complaint.Status",
+        "ComplaintChannelEnum": "compliance.models.Complaint.Channel",
+        "ComplaintOutcomeEnum": "compliance.models.Complaint.Outcome",
+    },
 }
 
 # Celery: JSON only, time limits, late acks for tasks that are safe to run twice. Without REDIS_URL
@@ -232,6 +242,16 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": timedelta(seconds=HEARTBEAT_INTERVAL_SECONDS),
         "options": {"expires": HEARTBEAT_INTERVAL_SECONDS},
     },
+    "warn-complaint-deadlines": {
+        "task": "compliance.tasks.warn_complaint_deadlines",
+        "schedule": crontab(minute=7),
+        "options": {"expires": 3000},
+    },
+    "anonymise-expired-records": {
+        "task": "compliance.tasks.anonymise_expired_records",
+        "schedule": crontab(hour=3, minute=17),
+        "options": {"expires": 6 * 3600},
+    },
 }
 
 SMS_GATEWAY = env.str("SMS_GATEWAY", default="negotiation.gateways.FileSmsGateway")
@@ -241,6 +261,8 @@ SMS_GATEWAY_URL = env.str("SMS_GATEWAY_URL", default="")
 SMS_GATEWAY_TOKEN = env.str("SMS_GATEWAY_TOKEN", default="")
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="accord@localhost")
+# Years a closed debtor's personal data is kept; never less than the jurisdiction's minimum (CN 2, US 3).
+RETENTION_YEARS = env.int("RETENTION_YEARS", default=5)
 
 LOGGING = {
     "version": 1,

@@ -7,6 +7,7 @@ from config.health import healthz
 api_v1 = [
     path("", include("cases.api_urls")),
     path("", include("negotiation.api_urls")),
+    path("", include("compliance.api_urls")),
 ]
 
 urlpatterns = [
@@ -17,5 +18,7 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/v1/", include((api_v1, "api"), namespace="api")),
     path("cases/", include("cases.urls")),
+    path("reporting/", include("reporting.urls")),
+    path("compliance/", include("compliance.urls")),
     path("", include("accounts.urls")),
 ]

@@ -12,10 +12,10 @@ from accounts.models import Role
 from cases.models import Case, CaseStatus
 from cases.services import case_transition
 from compliance import audit
-from compliance.models import ContactDecision, Hold
+from compliance.models import ContactDecision, Hold, ScreeningHit
 from compliance.policy import ContactFact, DebtorFacts, HoldFact, Outcome, Party, Purpose, evaluate
 from compliance.selectors import active_holds, active_policy
-from compliance.services import decision_record, hold_set
+from compliance.services import ScreeningBlocked, decision_record, hold_set, text_screen
 from config.errors import Conflict, DomainError
 from negotiation.gateways import send_email, sms_gateway
 from negotiation.models import Channel, Contact, OutboundMessage
@@ -57,7 +57,7 @@ class ContactForbidden(Conflict):
         }
 
 
-def _debtor_facts(case: Case, history: list[ContactFact], now: datetime) -> DebtorFacts:
+def debtor_facts(case: Case, history: list[ContactFact], now: datetime) -> DebtorFacts:
     debtor = case.account.debtor
     opted_out = {
         channel
@@ -76,7 +76,7 @@ def _debtor_facts(case: Case, history: list[ContactFact], now: datetime) -> Debt
     )
 
 
-def _history(case: Case, when: datetime) -> list[ContactFact]:
+def contact_history(case: Case, when: datetime) -> list[ContactFact]:
     """Outbound contacts of the last 30 days, and every third-party location call ever."""
     since = when - timedelta(days=30)
     rows = Contact.objects.filter(case=case, direction=Contact.Direction.OUTBOUND).filter(at__gte=since) | (
@@ -92,7 +92,7 @@ def _decide(
     *, case: Case, channel: str, party: str, at: datetime, purpose: str, number: str, actor, path: str
 ) -> ContactDecision:
     policy = active_policy(jurisdiction=case.account.debtor.jurisdiction)
-    history = _history(case, at)
+    history = contact_history(case, at)
     holds = [HoldFact(kind) for kind in active_holds(case_id=case.pk).values_list("kind", flat=True)]
     decision = evaluate(
         policy=policy.rules(),
@@ -101,7 +101,7 @@ def _decide(
         when=at,
         history=history,
         holds=holds,
-        debtor=_debtor_facts(case, history, at),
+        debtor=debtor_facts(case, history, at),
         purpose=purpose,
         number=number,
     )
@@ -180,10 +180,21 @@ def contact_record(
                 actor=actor, action="contact.record", target=contact, case_id=case.pk,
                 changes={"channel": channel, "party": party, "outcome": outcome, "at": at},
             )
+            _screen_note(contact=contact, actor=actor)
             _follow_outcome(case=case, contact=contact, actor=actor)
     if refused is not None:
         raise ContactForbidden(refused)
     return contact
+
+
+def _screen_note(*, contact: Contact, actor) -> None:
+    """A note with screened words is kept (it is the record of what was said) but flagged for review."""
+    text = "\n".join(part for part in (contact.notes, contact.next_step) if part)
+    if text:
+        text_screen(
+            text=text, source=ScreeningHit.Source.NOTE, case_id=contact.case_id, author=actor,
+            source_ref=f"contact:{contact.pk}", block=False,
+        )
 
 
 def _follow_outcome(*, case: Case, contact: Contact, actor) -> None:
@@ -222,6 +233,13 @@ def message_queue(
     when it is sent, so a message queued at night waits for the morning instead of being lost."""
     if channel not in (Channel.SMS, Channel.EMAIL):
         raise DomainError(_("Only SMS and email go through the outbox."), code=ErrorCode.UNSUPPORTED_CHANNEL)
+    # Screened before the transaction: a refused text queues nothing, and its hit is kept.
+    matches = text_screen(
+        text="\n".join(part for part in (subject, text) if part), source=ScreeningHit.Source.MESSAGE,
+        case_id=case_id, author=actor, source_ref=f"message:{idempotency_key}", block=True,
+    )
+    if matches:
+        raise ScreeningBlocked(matches)
     with transaction.atomic():
         case = Case.objects.select_related("account__debtor").get(pk=case_id)
         recipient = _recipient(case, channel)

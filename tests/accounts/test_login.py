@@ -30,7 +30,7 @@ def test_a_collector_logs_in_and_lands_on_the_worklist(client, collector):
         ("collector", "cases:worklist"),
         ("supervisor", "cases:supervisor"),
         ("legal", "cases:worklist"),
-        ("compliance", "cases:worklist"),
+        ("compliance", "reporting:compliance"),
         ("admin", "admin:index"),
     ],
 )

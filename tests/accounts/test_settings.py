@@ -19,7 +19,12 @@ def test_settings_load_with_the_documented_defaults():
 
 
 def _production_env(tmp_path: Path) -> dict:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DEBUG", "SECURE_", "STATIC_"))}
+    # The browser fixture allows Django's ORM inside Playwright's event loop; never in production.
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("DEBUG", "SECURE_", "STATIC_", "DJANGO_ALLOW_ASYNC_UNSAFE"))
+    }
     env.update(
         DEBUG="false",
         SECRET_KEY="x9!Qm3#vR7@pL2$wT8^zK5&nB1*cF6(hJ4)dG0_sA-yU+eI=oP",
