@@ -232,6 +232,10 @@ CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 HEARTBEAT_INTERVAL_SECONDS = env.int("HEARTBEAT_INTERVAL_SECONDS", default=30)
 CELERY_BEAT_SCHEDULE = {
+    "refresh-aging": {
+        "task": "cases.tasks.refresh_aging",
+        "schedule": crontab(hour=1, minute=5),
+    },
     "release-held-messages": {
         "task": "negotiation.tasks.release_held_messages",
         "schedule": timedelta(minutes=1),

@@ -479,3 +479,17 @@ def test_a_closed_case_cannot_be_confirmed_wilful(suggested_case, supervisor):
 
     with pytest.raises(Conflict):
         case_confirm_wilful(case_id=suggested_case.pk, actor=supervisor, reason="Ignored two lawyer letters.")
+
+
+def test_the_nightly_beat_runs_the_aging_task(settings):
+    entry = settings.CELERY_BEAT_SCHEDULE["refresh-aging"]
+    assert entry["task"] == "cases.tasks.refresh_aging"
+    assert entry["schedule"].hour == {1}
+
+
+def test_the_aging_task_refreshes_open_cases(team):
+    from cases.tasks import refresh_aging
+
+    case = case_in("first_contact", team=team, account=owing(100), bucket="special_mention")
+    refresh_aging.delay()
+    assert refreshed(case).bucket == "substandard"
