@@ -1,5 +1,5 @@
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.generics import ListAPIView
 from rest_framework.parsers import MultiPartParser
@@ -72,7 +72,6 @@ class CaseTransitionApi(APIView):
     @extend_schema(
         request=InputSerializer,
         responses={200: CaseDetailSerializer},
-        parameters=[OpenApiParameter("pk", int, OpenApiParameter.PATH)],
         description="Run one state-machine transition. 409 names the failed guard or a stale state; "
         "403 when the caller's role may not take it.",
     )
@@ -223,7 +222,6 @@ class CaseRevealApi(APIView):
             403: OpenApiResponse(description="The caller's role does not reveal personal data (administrators)."),
             404: OpenApiResponse(description="No such case, or not one the caller may see."),
         },
-        parameters=[OpenApiParameter("pk", int, OpenApiParameter.PATH)],
         description="The cardholder's unmasked national id, mobile or email, one field at a time and for a "
         "stated reason. Every reveal is recorded in the audit log (who, which field, why), never the value. "
         "Everywhere else these fields are masked.",

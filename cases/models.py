@@ -226,6 +226,24 @@ ESCALATABLE_STATES = (
 )
 
 
+# What people read for each transition (buttons, timeline, refusals).
+TRANSITION_LABELS = {
+    "record_first_contact": _("Record first contact"),
+    "start_verification": _("Start verification"),
+    "propose_plan": _("Propose plan"),
+    "revise": _("Revise plan"),
+    "sign_agreement": _("Record signed agreement"),
+    "start_follow_up": _("Start follow-up"),
+    "complete": _("Complete"),
+    "breach": _("Record breach"),
+    "renegotiate": _("Renegotiate"),
+    "escalate": _("Escalate"),
+    "return_to_negotiation": _("Return to negotiation"),
+    "close": _("Close case"),
+    "settle": _("Settle (paid in full)"),
+}
+
+
 def guard(code: str, message: str):
     """Mark a transition condition with the code and message a refusal reports."""
 

@@ -19,6 +19,7 @@ from accounts.models import Role, Team, User
 from cases import classification as rules
 from cases.allocation import allocate
 from cases.models import (
+    TRANSITION_LABELS,
     AssignmentRule,
     CardAccount,
     Case,
@@ -79,7 +80,7 @@ def failed_guards(case: Case, name: str) -> list[dict]:
                 "transition": name,
                 "state": case.status,
                 "detail": _("“%(name)s” is not possible in state “%(state)s”.")
-                % {"name": name, "state": case.get_status_display()},
+                % {"name": TRANSITION_LABELS.get(name, name), "state": case.get_status_display()},
             }
         ]
     transition_meta = meta.get_transition(case.status)
@@ -142,9 +143,9 @@ def case_transition(*, case_id: int, name: str, actor: User, reason: str = "") -
         # The state first (409), then the role (403), then the reason (400).
         _require_possible(case, name, method)
         if not has_transition_perm(method, actor):
-            raise PermissionDenied(_("Your role may not take “%(name)s”.") % {"name": name})
+            raise PermissionDenied(_("Your role may not take “%(name)s”.") % {"name": TRANSITION_LABELS[name]})
         if name in Case.REASON_REQUIRED and not reason:
-            raise ReasonRequired(_("“%(name)s” needs a reason.") % {"name": name})
+            raise ReasonRequired(_("“%(name)s” needs a reason.") % {"name": TRANSITION_LABELS[name]})
         _apply_transition(case=case, name=name, actor=actor, reason=reason)
     return case
 

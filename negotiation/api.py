@@ -5,6 +5,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from cases.selectors import visible_cases
+from compliance.masking import mask_mobile
 from compliance.policy import Purpose
 from negotiation.models import Channel, Contact, Outcome, Party
 from negotiation.services import contact_check, contact_record
@@ -45,12 +46,17 @@ class ContactCheckApi(APIView):
 
 
 class ContactSerializer(serializers.ModelSerializer):
+    number = serializers.SerializerMethodField()
+
     class Meta:
         model = Contact
         fields = [
             "id", "case", "channel", "direction", "party", "number", "outcome", "duration_seconds", "notes",
             "next_step", "at", "recorded_by",
         ]
+
+    def get_number(self, contact: Contact) -> str:
+        return mask_mobile(contact.number)
 
 
 class ContactCreateApi(APIView):

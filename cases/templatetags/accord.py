@@ -6,27 +6,12 @@ from django import template
 from django.utils.translation import gettext_lazy as _
 
 from cases import classification as rules
+from cases.models import TRANSITION_LABELS
 from compliance import masking
 
 register = template.Library()
 
 FEN = Decimal("0.01")
-
-TRANSITION_LABELS = {
-    "record_first_contact": _("Record first contact"),
-    "start_verification": _("Start verification"),
-    "propose_plan": _("Propose plan"),
-    "revise": _("Revise plan"),
-    "sign_agreement": _("Agreement signed"),
-    "start_follow_up": _("Start follow-up"),
-    "complete": _("Complete"),
-    "breach": _("Record breach"),
-    "renegotiate": _("Renegotiate"),
-    "escalate": _("Escalate"),
-    "return_to_negotiation": _("Return to negotiation"),
-    "close": _("Close case"),
-    "settle": _("Settled"),
-}
 
 WILFUL_LABELS = {
     rules.DEMANDS_IGNORED: _("Delivered demands ignored while unpaid"),

@@ -569,3 +569,24 @@ def test_a_collector_may_not_edit_the_classification_policy(as_user, collector):
     response = as_user(collector).post(reverse("cases:policy"), {"early_max_days": "45"})
 
     assert response.status_code == 403
+
+
+def test_the_case_page_offers_to_register_a_complaint_about_the_case(client, collector, team):
+    from tests.factories import CaseFactory
+
+    case = CaseFactory(team=team)
+    client.force_login(collector)
+    body = client.get(f"/cases/{case.pk}/").content.decode()
+    assert f"/compliance/complaints/new/?case={case.pk}" in body
+
+
+def test_a_reason_typed_with_a_mobile_number_is_masked_in_the_timeline(client, supervisor, team):
+    from cases.services import case_transition
+    from tests.factories import CaseFactory
+
+    case = CaseFactory(team=team)
+    case_transition(case_id=case.pk, name="escalate", actor=supervisor, reason="Debtor said call 13912345678")
+    client.force_login(supervisor)
+    body = client.get(f"/cases/{case.pk}/").content.decode()
+    assert "13912345678" not in body
+    assert "139****5678" in body

@@ -169,3 +169,25 @@ def test_a_signed_agreement_stops_collection_calls_in_cn(api, collector, team):
     response = post_call(api, collector, case, shanghai("10:00", 1))
     assert response.status_code == 409
     assert [r["code"] for r in response.json()["reasons"]] == ["agreement_in_force"]
+
+
+def test_the_recorded_contact_answer_masks_the_number(api, collector, case):
+    response = post_call(api, collector, case, shanghai("10:00", 1), number="13812345678")
+    assert response.json()["number"] == "138****5678"
+
+
+def test_log_lines_mask_personal_data(caplog):
+    import logging
+
+    from compliance.masking import PersonalDataLogFilter
+
+    logger = logging.getLogger("accord.test")
+    logger.addFilter(PersonalDataLogFilter())
+    with caplog.at_level(logging.INFO, logger="accord.test"):
+        logger.info("calling %s for %s", "13812345678", "310101199001011234")
+    assert "13812345678" not in caplog.text and "138****5678" in caplog.text
+
+
+def test_the_console_log_handler_carries_the_masking_filter(settings):
+    assert settings.LOGGING["handlers"]["console"]["filters"] == ["personal_data"]
+    assert settings.LOGGING["filters"]["personal_data"]["()"] == "compliance.masking.PersonalDataLogFilter"
