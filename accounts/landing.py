@@ -29,6 +29,7 @@ NAVIGATION = {
         ("compliance:complaints", _("Complaints")),
         ("compliance:screening-hits", _("Screening")),
         ("compliance:audit-log", _("Audit log")),
+        ("compliance:policies-default", _("Contact policies")),
     ],
     Role.ADMIN: [
         ("cases:worklist", _("All cases")),

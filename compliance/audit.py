@@ -7,6 +7,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
 from django.utils import timezone
 
+from compliance.middleware import request_ip
 from compliance.models import AuditEvent
 
 GENESIS_HASH = "0" * 64
@@ -45,6 +46,8 @@ def record(
         actor_label = actor.get_username()
     target_type = target._meta.label_lower if target is not None else ""
     target_id = str(target.pk) if target is not None else ""
+    if ip is None:
+        ip = request_ip.get()
     if case_id is None and target is not None and target._meta.label_lower == "cases.case":
         case_id = target.pk
     with transaction.atomic():

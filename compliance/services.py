@@ -50,6 +50,9 @@ class ErrorCode:
     HOLD_EXISTS = "hold_exists"
     HOLD_NOT_ACTIVE = "hold_not_active"
     REASON_REQUIRED = "reason_required"
+    UNKNOWN_POLICY = "unknown_policy"
+    INVALID_HOURS = "invalid_hours"
+    NOTHING_CHANGED = "nothing_changed"
 
 
 SHIPPED_POLICIES: tuple[tuple[PolicyRules, int], ...] = ((CN_RULES, 2), (US_RULES, 3))  # rules, years kept
@@ -859,3 +862,47 @@ _MASKERS = {
     "mobile": masking.mask_mobile,
     "email": masking.mask_email,
 }
+
+
+# --- Contact policy versions -------------------------------------------------------------------------
+
+POLICY_EDITORS = {Role.COMPLIANCE, Role.ADMIN}
+POLICY_FIELDS = (
+    "contact_start",
+    "contact_end",
+    "daily_attempt_limit",
+    "daily_conversation_limit",
+    "weekly_attempt_limit",
+    "cooling_off_days",
+    "allowed_parties",
+    "contact_person_when_unreachable",
+    "location_calls",
+    "agreement_stops_collection",
+    "retention_years",
+)
+
+
+def contact_policy_revise(*, jurisdiction: str, actor, reason: str, **fields) -> ContactPolicy:
+    """A compliance officer changes a jurisdiction's rules: a new version, so that every decision keeps
+    pointing at the rules it was made under."""
+    if not actor.is_superuser and actor.role not in POLICY_EDITORS:
+        raise PermissionDenied(_("Only compliance officers change contact policies."))
+    reason = _required_text(reason, _("A policy change needs a reason."), ErrorCode.REASON_REQUIRED)
+    unknown = set(fields) - set(POLICY_FIELDS)
+    if unknown:
+        raise TypeError(f"not policy fields: {sorted(unknown)}")
+    with transaction.atomic():
+        current = ContactPolicy.objects.select_for_update().filter(jurisdiction=jurisdiction).order_by("-version").first()
+        if current is None:
+            raise DomainError(_("There is no policy for this jurisdiction."), code=ErrorCode.UNKNOWN_POLICY)
+        values = {name: fields.get(name, getattr(current, name)) for name in POLICY_FIELDS}
+        if values["contact_start"] >= values["contact_end"]:
+            raise DomainError(_("Contact hours must start before they end."), code=ErrorCode.INVALID_HOURS)
+        changes = {name: [getattr(current, name), value] for name, value in values.items() if getattr(current, name) != value}
+        if not changes:
+            raise DomainError(_("Nothing was changed."), code=ErrorCode.NOTHING_CHANGED)
+        revised = ContactPolicy.objects.create(
+            jurisdiction=jurisdiction, version=current.version + 1, created_by=actor, **values
+        )
+        audit.record(actor=actor, action="contact_policy.revise", target=revised, changes=changes, reason=reason)
+    return revised

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from compliance import views, views_audit, views_screening
+from compliance import views, views_audit, views_policy, views_screening
 
 app_name = "compliance"
 
@@ -13,6 +13,8 @@ urlpatterns = [
         views.complaint_step_view,
         name="complaint-step",
     ),
+    path("policies/", views_policy.contact_policies, name="policies-default"),
+    path("policies/<str:jurisdiction>/", views_policy.contact_policies, name="policies"),
     path("audit/", views_audit.audit_log, name="audit-log"),
     path("audit/export.csv", views_audit.audit_log_export, name="audit-export"),
     path("audit/verify/", views_audit.audit_log_verify, name="audit-verify"),

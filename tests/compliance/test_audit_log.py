@@ -331,3 +331,26 @@ def test_the_orm_refuses_a_bulk_update(event):
         AuditEvent.objects.bulk_update([event], ["reason"])
 
     assert AuditEvent.objects.get(pk=event.pk).reason == "original"
+
+
+def test_an_audit_event_written_during_a_request_carries_the_client_address(api, supervisor, team):
+    from tests.factories import CaseFactory
+
+    case = CaseFactory(team=team)
+    api(supervisor).post(
+        f"/api/v1/cases/{case.pk}/transitions/", {"name": "escalate", "reason": "Agency"}, format="json",
+        REMOTE_ADDR="10.1.2.3",
+    )
+    assert AuditEvent.objects.get(action="case.escalate").ip == "10.1.2.3"
+
+
+def test_the_forwarded_address_is_used_only_when_configured(api, supervisor, team, settings):
+    from tests.factories import CaseFactory
+
+    settings.USE_X_FORWARDED_FOR = True
+    case = CaseFactory(team=team)
+    api(supervisor).post(
+        f"/api/v1/cases/{case.pk}/transitions/", {"name": "escalate", "reason": "Agency"}, format="json",
+        REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR="203.0.113.9, 10.0.0.1",
+    )
+    assert AuditEvent.objects.get(action="case.escalate").ip == "203.0.113.9"
