@@ -120,3 +120,16 @@ def test_outside_demo_mode_seed_demo_sets_no_known_password(settings):
     assert CardAccount.objects.exists()
     assert not any(user.has_usable_password() for user in User.objects.all())
     assert DEMO_PASSWORD not in output
+
+
+def test_seed_demo_leaves_contacts_through_the_gate_refusals_complaints_and_a_flagged_note(demo_mode):
+    from compliance.models import Complaint, ContactDecision, ScreeningHit
+    from negotiation.models import Contact, OutboundMessage
+
+    seed_demo()
+    assert Contact.objects.filter(decision__allowed=True).count() > 50
+    assert not Contact.objects.filter(direction="outbound", decision__allowed=False).exists()
+    assert ContactDecision.objects.filter(allowed=False).exists()
+    assert Complaint.objects.count() == 3
+    assert ScreeningHit.objects.filter(action="flagged").exists()
+    assert OutboundMessage.objects.count() == 10

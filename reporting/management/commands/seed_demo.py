@@ -5,11 +5,13 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 
 from cases import demo
+from negotiation.demo import activity_seed
 
 
 class Command(BaseCommand):
     help = (
-        "Load the demo portfolio (staff, assignment rules, 300 cardholders with a real case history) once; "
+        "Load the demo portfolio (staff, assignment rules, 300 cardholders with a real case history, contacts "
+        "through the gate, complaints) once; "
         "later runs change nothing and print the logins again. Staff get the demo password only when "
         "ACCORD_DEMO=true; otherwise their passwords are left unusable."
     )
@@ -21,6 +23,11 @@ class Command(BaseCommand):
         started = time.monotonic()
         result = demo.demo_seed(demo_mode=settings.DEMO_MODE, seed=options["seed"])
         if result.created:
+            activity = activity_seed(seed=options["seed"])
+            self.stdout.write(
+                f"Activity: {activity['contacts']} contacts ({activity['refused']} refused by the gate), "
+                f"{activity['complaints']} complaints, {activity['messages']} notices."
+            )
             self.stdout.write(self.style.SUCCESS(f"Demo data loaded in {time.monotonic() - started:.1f}s."))
         else:
             self.stdout.write(f"Demo data already present ({demo.MARKER_REF} exists); nothing changed.")

@@ -1,0 +1,65 @@
+"""Demo activity on top of the demo portfolio: calls through the gate (some refused), a flagged note,
+disputes, complaints and held notices, so that every screen has something true to show."""
+
+import random
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from django.utils import timezone
+
+from cases.models import Case
+from compliance.models import Complaint
+from compliance.services import complaint_register, complaint_mark_complex
+from negotiation.models import Outcome
+from negotiation.services import ContactForbidden, contact_record, message_queue
+
+OUTCOMES = [
+    Outcome.NO_ANSWER, Outcome.NO_ANSWER, Outcome.BUSY, Outcome.RIGHT_PARTY_CONTACT, Outcome.PROMISE_TO_PAY,
+    Outcome.CALLBACK_REQUESTED, Outcome.HARDSHIP_STATED, Outcome.REFUSED, Outcome.WRONG_NUMBER,
+]
+NOTES = ["持卡人称下周发工资后还款。", "无人接听。", "持卡人表示近期失业，收入下降。", "请持卡人提供收入证明。"]
+# A note a supervisor must see: it threatens to tell the cardholder's employer.
+FLAGGED_NOTE = "告诉持卡人如果不还款就通知你单位。"
+
+
+def activity_seed(*, seed: int, now: datetime | None = None) -> dict:
+    """Contacts of the last three days on open cases, in each debtor's local hours; a few at night,
+    which the gate refuses and records."""
+    rng = random.Random(seed)
+    now = now or timezone.now()
+    counts = {"contacts": 0, "refused": 0, "complaints": 0, "messages": 0}
+    cases = list(
+        Case.objects.filter(status__in=Case.OPEN_STATES, assigned_to__isnull=False)
+        .select_related("account__debtor", "assigned_to", "team__supervisor")
+        .order_by("pk")[:90]
+    )
+    for index, case in enumerate(cases):
+        zone = ZoneInfo(case.account.debtor.timezone)
+        for days_ago in range(rng.randint(1, 3), 0, -1):
+            day = (now - timedelta(days=days_ago)).astimezone(zone).date()
+            hour = 22 if index % 15 == 0 else rng.randint(9, 19)
+            at = datetime.combine(day, time(hour, rng.randint(0, 59)), tzinfo=zone)
+            outcome = Outcome.DISPUTE_RAISED if index % 29 == 3 else rng.choice(OUTCOMES)
+            notes = FLAGGED_NOTE if index == 7 else rng.choice(NOTES)
+            try:
+                contact_record(case_id=case.pk, channel="phone", outcome=outcome, actor=case.assigned_to, at=at,
+                               notes=notes, path="demo")
+                counts["contacts"] += 1
+            except ContactForbidden:
+                counts["refused"] += 1
+    for case, category in zip(cases[40:43], ("contact_frequency", "amount", "contact_conduct"), strict=False):
+        complaint = complaint_register(
+            channel=Complaint.Channel.PHONE, category=category, case_id=case.pk, actor=case.assigned_to,
+            description="持卡人反映催收电话过于频繁，影响工作。", received_at=now - timedelta(days=rng.randint(3, 13)),
+        )
+        counts["complaints"] += 1
+        if category == "amount" and case.team and case.team.supervisor:
+            complaint_mark_complex(complaint_id=complaint.pk, actor=case.team.supervisor, reason="需核对账单明细。")
+    for case in cases[50:60]:
+        message_queue(
+            case_id=case.pk, channel="sms", idempotency_key=f"demo-notice-{case.pk}",
+            text=f"【示例银行】尊敬的{case.account.debtor.full_name}，您尾号{case.account.card_last4}的信用卡已逾期，"
+            "请及时还款或致电客服协商。",
+        )
+        counts["messages"] += 1
+    return counts
