@@ -260,6 +260,15 @@ def nothing_overdue(case: "Case") -> bool:
     return case.account.overdue_total <= 0
 
 
+@guard(
+    "verification_not_completed",
+    _("The cardholder's situation is not verified yet: complete a verification with the outcome “verified” first."),
+)
+def situation_verified(case: "Case") -> bool:
+    # Read through the reverse relation: cases never imports negotiation (DESIGN.md §3).
+    return case.verifications.filter(outcome="verified", completed_at__isnull=False).exists()
+
+
 def supervisor_only(case: "Case", user) -> bool:
     return user.role in (Role.SUPERVISOR, Role.ADMIN) or user.is_superuser
 
@@ -367,7 +376,13 @@ class Case(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
     def start_verification(self):
         """The cardholder's situation is being verified."""
 
-    @transition(field=status, source=CaseStatus.VERIFICATION, target=CaseStatus.PLAN, permission=case_worker)
+    @transition(
+        field=status,
+        source=CaseStatus.VERIFICATION,
+        target=CaseStatus.PLAN,
+        conditions=[situation_verified],
+        permission=case_worker,
+    )
     def propose_plan(self):
         """A repayment plan is being offered."""
 

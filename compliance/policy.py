@@ -86,6 +86,7 @@ class ReasonCode:
     COMPLAINT_HOLD = "complaint_hold"
     DECEASED = "deceased"
     BANKRUPTCY = "bankruptcy"
+    PROMISE_PENDING = "promise_pending"
 
 
 HOLD_REASON = {
@@ -136,6 +137,8 @@ class DebtorFacts:
     do_not_contact: bool = False
     opted_out: frozenset[str] = frozenset()
     unreachable: bool = False
+    # The due date of a pending promise to pay: collection calls pause until the morning after it.
+    promise_until: date | None = None
 
 
 @dataclass(frozen=True)
@@ -238,6 +241,14 @@ def _blocks_at(policy, channel, party, when, history, holds, debtor, purpose, nu
             blocks.append(_Block(ReasonCode.OUTSIDE_CONTACT_HOURS, _hours_detail(policy), next_start))
 
     if channel == Channel.PHONE:
+        if purpose == Purpose.COLLECTION and debtor.promise_until is not None and local.date() <= debtor.promise_until:
+            blocks.append(
+                _Block(
+                    ReasonCode.PROMISE_PENDING,
+                    f"The cardholder promised to pay by {debtor.promise_until:%Y-%m-%d}.",
+                    _window_start(debtor.promise_until + timedelta(days=1), policy, zone),
+                )
+            )
         blocks.extend(_call_blocks(policy, local, history, zone, number))
     return blocks
 

@@ -124,6 +124,7 @@ REASON_LABELS = {
     ReasonCode.COMPLAINT_HOLD: _("complaint under investigation"),
     ReasonCode.DECEASED: _("deceased"),
     ReasonCode.BANKRUPTCY: _("bankruptcy"),
+    ReasonCode.PROMISE_PENDING: _("promise to pay pending"),
 }
 
 

@@ -200,6 +200,8 @@ SPECTACULAR_SETTINGS = {
         "ComplaintStatusEnum": "compliance.models.Complaint.Status",
         "ComplaintChannelEnum": "compliance.models.Complaint.Channel",
         "ComplaintOutcomeEnum": "compliance.models.Complaint.Outcome",
+        "VerificationOutcomeEnum": "negotiation.models.Verification.Outcome",
+        "PromiseStatusEnum": "negotiation.models.Promise.Status",
     },
 }
 
@@ -259,6 +261,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=3, minute=17),
         "options": {"expires": 6 * 3600},
     },
+    "judge-promises": {
+        "task": "negotiation.tasks.judge_promises",
+        "schedule": crontab(hour=2, minute=25),
+        "options": {"expires": 6 * 3600},
+    },
 }
 
 SMS_GATEWAY = env.str("SMS_GATEWAY", default="negotiation.gateways.FileSmsGateway")
@@ -270,6 +277,15 @@ EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.cons
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="accord@localhost")
 # Years a closed debtor's personal data is kept; never less than the jurisdiction's minimum (CN 2, US 3).
 RETENTION_YEARS = env.int("RETENTION_YEARS", default=5)
+
+# Verification evidence (PDF, JPEG, PNG) is stored under MEDIA_ROOT/private/ and served only by a checked view.
+EVIDENCE_MAX_BYTES = env.int("EVIDENCE_MAX_BYTES", default=10 * 1024 * 1024)
+# Promises to pay: how far ahead one may be made, the days of grace before it is judged, and the shortfall
+# still counted as kept (the larger of the amount and the share of the promise).
+PROMISE_MAX_DAYS_AHEAD = env.int("PROMISE_MAX_DAYS_AHEAD", default=60)
+PROMISE_GRACE_DAYS = env.int("PROMISE_GRACE_DAYS", default=2)
+PROMISE_TOLERANCE_AMOUNT = env.str("PROMISE_TOLERANCE_AMOUNT", default="1.00")
+PROMISE_TOLERANCE_RATIO = env.str("PROMISE_TOLERANCE_RATIO", default="0.01")
 
 LOGGING = {
     "version": 1,

@@ -18,6 +18,7 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/v1/", include((api_v1, "api"), namespace="api")),
     path("cases/", include("cases.urls")),
+    path("negotiation/", include("negotiation.urls")),
     path("reporting/", include("reporting.urls")),
     path("compliance/", include("compliance.urls")),
     path("", include("accounts.urls")),

@@ -1,14 +1,32 @@
 from django.shortcuts import get_object_or_404
+from django.urls import reverse
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from cases.selectors import visible_cases
 from compliance.masking import mask_mobile
 from compliance.policy import Purpose
-from negotiation.models import Channel, Contact, Outcome, Party
-from negotiation.services import contact_check, contact_record
+from negotiation.models import (
+    Channel,
+    Contact,
+    HardshipReason,
+    Outcome,
+    Party,
+    Promise,
+    Verification,
+    VerificationDocument,
+)
+from negotiation.services import (
+    contact_check,
+    contact_record,
+    promise_record,
+    verification_complete,
+    verification_document_add,
+    verification_start,
+)
 
 
 class ReasonSerializer(serializers.Serializer):
@@ -95,3 +113,138 @@ class ContactCreateApi(APIView):
         case = get_object_or_404(visible_cases(request.user), pk=pk)
         contact = contact_record(case_id=case.pk, actor=request.user, path="api", **data.validated_data)
         return Response(ContactSerializer(contact).data, status=status.HTTP_201_CREATED)
+
+
+# --- Verification --------------------------------------------------------------------------------
+
+
+class VerificationDocumentSerializer(serializers.ModelSerializer):
+    download_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = VerificationDocument
+        fields = ["id", "kind", "original_name", "content_type", "size", "sha256", "uploaded_by", "uploaded_at",
+                  "download_url"]
+
+    def get_download_url(self, document: VerificationDocument) -> str:
+        return reverse("negotiation:document-download", args=[document.pk])
+
+
+class VerificationSerializer(serializers.ModelSerializer):
+    documents = VerificationDocumentSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Verification
+        fields = [
+            "id", "case", "hardship_reason", "monthly_income", "essential_expenses", "other_debt_payments",
+            "dependants", "disposable_income", "notes", "outcome", "started_by", "started_at", "completed_by",
+            "completed_at", "documents",
+        ]
+
+
+def _visible_verification(user, pk: int) -> Verification:
+    return get_object_or_404(Verification.objects.filter(case__in=visible_cases(user)), pk=pk)
+
+
+class VerificationStartApi(APIView):
+    @extend_schema(
+        request=None,
+        responses={201: VerificationSerializer},
+        description="Open a verification of the cardholder's situation; a case in first contact moves to "
+        "verification. One open verification per case (409 `verification_open`).",
+    )
+    def post(self, request, pk: int):
+        case = get_object_or_404(visible_cases(request.user), pk=pk)
+        verification = verification_start(case_id=case.pk, actor=request.user)
+        return Response(VerificationSerializer(verification).data, status=status.HTTP_201_CREATED)
+
+
+class VerificationCompleteApi(APIView):
+    class InputSerializer(serializers.Serializer):
+        outcome = serializers.ChoiceField(choices=Verification.Outcome.choices)
+        hardship_reason = serializers.ChoiceField(choices=HardshipReason.choices, required=False, default="")
+        monthly_income = serializers.DecimalField(max_digits=14, decimal_places=2, min_value=0)
+        essential_expenses = serializers.DecimalField(max_digits=14, decimal_places=2, min_value=0)
+        other_debt_payments = serializers.DecimalField(max_digits=14, decimal_places=2, min_value=0, default=0)
+        dependants = serializers.IntegerField(min_value=0, max_value=50, default=0)
+        notes = serializers.CharField(required=False, allow_blank=True, max_length=4000, default="")
+
+    @extend_schema(
+        request=InputSerializer,
+        responses=VerificationSerializer,
+        description="Record the figures and the outcome. Disposable income = income − essential expenses − "
+        "other debts' payments. `false_information` records wilful evidence; only `verified` unlocks "
+        "`propose_plan`.",
+    )
+    def post(self, request, pk: int):
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        verification = _visible_verification(request.user, pk)
+        verification = verification_complete(verification_id=verification.pk, actor=request.user,
+                                              **data.validated_data)
+        return Response(VerificationSerializer(verification).data)
+
+
+class VerificationDocumentApi(APIView):
+    parser_classes = [MultiPartParser, FormParser]
+
+    class InputSerializer(serializers.Serializer):
+        file = serializers.FileField()
+        kind = serializers.ChoiceField(
+            choices=VerificationDocument.Kind.choices, default=VerificationDocument.Kind.OTHER
+        )
+
+    @extend_schema(
+        request={"multipart/form-data": InputSerializer},
+        responses={201: VerificationDocumentSerializer},
+        description="Add an evidence file (PDF, JPEG or PNG, judged by its content; at most EVIDENCE_MAX_BYTES). "
+        "It is downloaded only through `download_url`, never from a public URL.",
+    )
+    def post(self, request, pk: int):
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        verification = _visible_verification(request.user, pk)
+        document = verification_document_add(
+            verification_id=verification.pk, actor=request.user, upload=data.validated_data["file"],
+            kind=data.validated_data["kind"],
+        )
+        return Response(VerificationDocumentSerializer(document).data, status=status.HTTP_201_CREATED)
+
+
+# --- Promises to pay -------------------------------------------------------------------------------
+
+
+class PromiseSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Promise
+        fields = ["id", "case", "amount", "due_on", "made_via", "status", "paid_amount", "judged_at", "created_by",
+                  "created_at"]
+
+
+class CasePromisesApi(APIView):
+    class InputSerializer(serializers.Serializer):
+        amount = serializers.DecimalField(max_digits=14, decimal_places=2)
+        due_on = serializers.DateField()
+        contact = serializers.IntegerField(required=False, allow_null=True, default=None)
+
+    @extend_schema(responses=PromiseSerializer(many=True), description="The case's promises to pay, latest due first.")
+    def get(self, request, pk: int):
+        case = get_object_or_404(visible_cases(request.user), pk=pk)
+        return Response(PromiseSerializer(case.promises.order_by("-due_on", "-pk"), many=True).data)
+
+    @extend_schema(
+        request=InputSerializer,
+        responses={201: PromiseSerializer},
+        description="Record a promise to pay: amount > 0 and at most the overdue total, due from today to "
+        "PROMISE_MAX_DAYS_AHEAD days ahead. Collection calls pause until the morning after the due date "
+        "(reason `promise_pending`).",
+    )
+    def post(self, request, pk: int):
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        case = get_object_or_404(visible_cases(request.user), pk=pk)
+        promise = promise_record(
+            case_id=case.pk, actor=request.user, amount=data.validated_data["amount"],
+            due_on=data.validated_data["due_on"], contact_id=data.validated_data["contact"],
+        )
+        return Response(PromiseSerializer(promise).data, status=status.HTTP_201_CREATED)

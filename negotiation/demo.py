@@ -3,15 +3,24 @@ disputes, complaints and held notices, so that every screen has something true t
 
 import random
 from datetime import datetime, time, timedelta
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from django.utils import timezone
 
-from cases.models import Case
+from cases.models import Case, CaseStatus
+from cases.services import case_transition
 from compliance.models import Complaint
-from compliance.services import complaint_register, complaint_mark_complex
+from compliance.services import complaint_mark_complex, complaint_register
 from negotiation.models import Outcome
-from negotiation.services import ContactForbidden, contact_record, message_queue
+from negotiation.services import (
+    ContactForbidden,
+    contact_record,
+    message_queue,
+    promise_record,
+    verification_complete,
+    verification_start,
+)
 
 OUTCOMES = [
     Outcome.NO_ANSWER, Outcome.NO_ANSWER, Outcome.BUSY, Outcome.RIGHT_PARTY_CONTACT, Outcome.PROMISE_TO_PAY,
@@ -62,4 +71,34 @@ def activity_seed(*, seed: int, now: datetime | None = None) -> dict:
             "请及时还款或致电客服协商。",
         )
         counts["messages"] += 1
+    counts.update(_verifications_and_promises(rng=rng, cases=cases, today=timezone.localdate(now)))
     return counts
+
+
+def _verifications_and_promises(*, rng: random.Random, cases: list[Case], today) -> dict:
+    """Verify the situation of cases in verification; propose a plan for the affordable half; take a
+    few promises to pay."""
+    verified = promised = 0
+    for case in Case.objects.filter(status=CaseStatus.VERIFICATION).select_related("assigned_to").order_by("pk"):
+        if case.assigned_to is None:
+            continue
+        verification = verification_start(case_id=case.pk, actor=case.assigned_to)
+        income = Decimal(rng.randrange(4000, 20000))
+        verification_complete(
+            verification_id=verification.pk, actor=case.assigned_to, outcome="verified",
+            hardship_reason=rng.choice(["unemployment", "income_drop", "illness", "business_failure"]),
+            monthly_income=income, essential_expenses=(income * Decimal("0.55")).quantize(Decimal("1")),
+            other_debt_payments=Decimal(rng.randrange(0, 1500)), dependants=rng.randint(0, 3),
+        )
+        verified += 1
+        if verified % 2:
+            case_transition(case_id=case.pk, name="propose_plan", actor=case.assigned_to, reason="收入可负担分期方案。")
+    for case in cases[60:70]:
+        overdue = case.account.overdue_total
+        if case.is_open and overdue > 0:
+            promise_record(
+                case_id=case.pk, amount=min(overdue, Decimal(rng.randrange(500, 3000))), actor=case.assigned_to,
+                due_on=today + timedelta(days=rng.randint(2, 10)),
+            )
+            promised += 1
+    return {"verifications": verified, "promises": promised}

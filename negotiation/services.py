@@ -1,16 +1,20 @@
 """Contacts on every channel. Every outbound contact asks the compliance gate first."""
 
-from datetime import datetime, timedelta
+import hashlib
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Role
-from cases.models import Case, CaseStatus
-from cases.services import case_transition
+from cases.models import Case, CaseEvidence, CaseStatus, Payment
+from cases.services import case_evidence_record, case_transition
 from compliance import audit
 from compliance.models import ContactDecision, Hold, ScreeningHit
 from compliance.policy import ContactFact, DebtorFacts, HoldFact, Outcome, Party, Purpose, evaluate
@@ -18,7 +22,15 @@ from compliance.selectors import active_holds, active_policy
 from compliance.services import ScreeningBlocked, decision_record, hold_set, text_screen
 from config.errors import Conflict, DomainError
 from negotiation.gateways import send_email, sms_gateway
-from negotiation.models import Channel, Contact, OutboundMessage
+from negotiation.models import (
+    Channel,
+    Contact,
+    HardshipReason,
+    OutboundMessage,
+    Promise,
+    Verification,
+    VerificationDocument,
+)
 
 # Enough history for every rule: a day, seven days, the US quiet period.
 HISTORY_DAYS = 8
@@ -61,7 +73,9 @@ def debtor_facts(case: Case, history: list[ContactFact], now: datetime) -> Debto
     debtor = case.account.debtor
     opted_out = {
         channel
-        for channel, flag in (("phone", debtor.opt_out_phone), ("sms", debtor.opt_out_sms), ("email", debtor.opt_out_email))
+        for channel, flag in (
+            ("phone", debtor.opt_out_phone), ("sms", debtor.opt_out_sms), ("email", debtor.opt_out_email)
+        )
         if flag
     }
     recent_calls = [f for f in history if f.channel == "phone" and f.party == Party.DEBTOR]
@@ -73,6 +87,7 @@ def debtor_facts(case: Case, history: list[ContactFact], now: datetime) -> Debto
         do_not_contact=debtor.do_not_contact,
         opted_out=frozenset(opted_out),
         unreachable=unreachable,
+        promise_until=promise_pause_until(case, timezone.localdate(now)),
     )
 
 
@@ -318,6 +333,324 @@ def messages_release_held(*, now: datetime | None = None) -> list[int]:
     now = now or timezone.now()
     due = OutboundMessage.objects.filter(
         Q(status=OutboundMessage.Status.SCHEDULED, scheduled_for__lte=now)
-        | Q(status__in=[OutboundMessage.Status.QUEUED, OutboundMessage.Status.SENDING], updated_at__lte=now - STUCK_AFTER)
+        | Q(
+            status__in=[OutboundMessage.Status.QUEUED, OutboundMessage.Status.SENDING],
+            updated_at__lte=now - STUCK_AFTER,
+        )
     )
     return list(due.values_list("pk", flat=True)[:5000])
+
+
+# --- Verification of the cardholder's situation ----------------------------------------------------
+
+VERIFICATION_ROLES = {Role.COLLECTOR, Role.SUPERVISOR, Role.ADMIN}
+# Roles that may read a case's evidence documents (always within visible_cases).
+DOCUMENT_READERS = {Role.COLLECTOR, Role.SUPERVISOR, Role.LEGAL, Role.COMPLIANCE, Role.ADMIN}
+# File signatures: the content decides the type, whatever the name says.
+EVIDENCE_TYPES = (
+    (b"%PDF-", "application/pdf", ".pdf"),
+    (b"\x89PNG\r\n\x1a\n", "image/png", ".png"),
+    (b"\xff\xd8\xff", "image/jpeg", ".jpg"),
+)
+
+
+class VerificationError:
+    VERIFICATION_OPEN = "verification_open"
+    VERIFICATION_NOT_POSSIBLE = "verification_not_possible"
+    VERIFICATION_COMPLETED = "verification_completed"
+    INVALID_FIGURE = "invalid_figure"
+    INVALID_OUTCOME = "invalid_outcome"
+    FILE_TYPE = "file_type_not_allowed"
+    FILE_TOO_LARGE = "file_too_large"
+    FILE_EMPTY = "file_empty"
+
+
+def _require_role(actor, roles: set, message: str) -> None:
+    if actor is not None and not actor.is_superuser and actor.role not in roles:
+        raise PermissionDenied(message)
+
+
+def _money(value, label: str) -> Decimal:
+    try:
+        amount = Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        amount = None
+    if amount is None or not amount.is_finite() or amount < 0 or amount != amount.quantize(Decimal("0.01")):
+        raise DomainError(
+            _("%(field)s must be an amount of zero or more with at most two decimals.") % {"field": label},
+            code=VerificationError.INVALID_FIGURE,
+        )
+    return amount
+
+
+def verification_start(*, case_id: int, actor) -> Verification:
+    """Open a verification of the case (one at a time); a case in first contact moves to verification."""
+    _require_role(actor, VERIFICATION_ROLES, _("Your role does not verify cardholders' situations."))
+    with transaction.atomic():
+        case = Case.objects.select_for_update(of=("self",)).get(pk=case_id)
+        if case.verifications.filter(completed_at__isnull=True).exists():
+            raise Conflict(_("A verification of this case is already open."), code=VerificationError.VERIFICATION_OPEN)
+        if case.status == CaseStatus.FIRST_CONTACT:
+            case_transition(case_id=case.pk, name="start_verification", actor=actor)
+        elif case.status != CaseStatus.VERIFICATION:
+            raise Conflict(
+                _("A verification can start only in first contact or verification, not in “%(state)s”.")
+                % {"state": case.get_status_display()},
+                code=VerificationError.VERIFICATION_NOT_POSSIBLE,
+            )
+        verification = Verification.objects.create(case=case, started_by=actor)
+        audit.record(actor=actor, action="verification.start", target=verification, case_id=case.pk)
+    return verification
+
+
+def verification_complete(
+    *,
+    verification_id: int,
+    actor,
+    outcome: str,
+    hardship_reason: str = "",
+    monthly_income=Decimal("0.00"),
+    essential_expenses=Decimal("0.00"),
+    other_debt_payments=Decimal("0.00"),
+    dependants: int = 0,
+    notes: str = "",
+) -> Verification:
+    """Record the figures and the outcome; false information counts as wilful evidence."""
+    _require_role(actor, VERIFICATION_ROLES, _("Your role does not verify cardholders' situations."))
+    if outcome not in Verification.Outcome.values:
+        raise DomainError(_("Choose an outcome of the verification."), code=VerificationError.INVALID_OUTCOME)
+    if hardship_reason and hardship_reason not in HardshipReason.values:
+        raise DomainError(_("Choose a hardship reason from the list."), code=VerificationError.INVALID_FIGURE)
+    figures = {
+        "monthly_income": _money(monthly_income, _("Monthly income")),
+        "essential_expenses": _money(essential_expenses, _("Essential expenses")),
+        "other_debt_payments": _money(other_debt_payments, _("Other debts' monthly payments")),
+    }
+    if dependants is None or int(dependants) < 0:
+        raise DomainError(_("Dependants must be zero or more."), code=VerificationError.INVALID_FIGURE)
+    with transaction.atomic():
+        case_id = Verification.objects.values_list("case_id", flat=True).get(pk=verification_id)
+        # The case first (see case_evidence_record): its lock comes before any audit write.
+        Case.objects.select_for_update().filter(pk=case_id).values_list("pk", flat=True).get()
+        verification = Verification.objects.select_for_update().get(pk=verification_id)
+        if not verification.is_open:
+            raise Conflict(_("This verification is already completed."), code=VerificationError.VERIFICATION_COMPLETED)
+        for name, value in figures.items():
+            setattr(verification, name, value)
+        verification.hardship_reason = hardship_reason
+        verification.dependants = int(dependants)
+        verification.notes = notes.strip()
+        verification.disposable_income = verification.computed_disposable_income
+        verification.outcome = outcome
+        verification.completed_by = actor
+        verification.completed_at = timezone.now()
+        verification.save()
+        audit.record(
+            actor=actor, action="verification.complete", target=verification, case_id=case_id,
+            changes={"outcome": outcome, "hardship_reason": hardship_reason, **figures,
+                     "dependants": verification.dependants, "disposable_income": verification.disposable_income},
+        )
+        if verification.notes:
+            text_screen(
+                text=verification.notes, source=ScreeningHit.Source.NOTE, case_id=case_id, author=actor,
+                source_ref=f"verification:{verification.pk}", block=False,
+            )
+        if outcome == Verification.Outcome.FALSE_INFORMATION:
+            case_evidence_record(
+                case_id=case_id, kind=CaseEvidence.Kind.FALSE_INFORMATION, occurred_on=timezone.localdate(),
+                actor=actor, detail=_("Verification found false information."),
+                source_ref=f"verification:{verification.pk}",
+            )
+    return verification
+
+
+def _sniff(head: bytes) -> tuple[str, str] | None:
+    for magic, content_type, extension in EVIDENCE_TYPES:
+        if head.startswith(magic):
+            return content_type, extension
+    return None
+
+
+def verification_document_add(*, verification_id: int, actor, upload, kind: str = VerificationDocument.Kind.OTHER):
+    """Keep one evidence file after checking its size and, by its content, its type (PDF, JPEG, PNG)."""
+    _require_role(actor, VERIFICATION_ROLES, _("Your role does not add evidence."))
+    if kind not in VerificationDocument.Kind.values:
+        raise DomainError(_("Choose what kind of document this is."), code=VerificationError.FILE_TYPE)
+    if upload.size == 0:
+        raise DomainError(_("The file is empty."), code=VerificationError.FILE_EMPTY)
+    if upload.size > settings.EVIDENCE_MAX_BYTES:
+        raise DomainError(
+            _("The file is larger than %(mb)s MB.") % {"mb": settings.EVIDENCE_MAX_BYTES // (1024 * 1024)},
+            code=VerificationError.FILE_TOO_LARGE,
+        )
+    upload.seek(0)
+    sniffed = _sniff(upload.read(16))
+    if sniffed is None:
+        raise DomainError(
+            _("Only PDF, JPEG and PNG files are accepted; this file is none of them."),
+            code=VerificationError.FILE_TYPE,
+        )
+    content_type, extension = sniffed
+    digest = hashlib.sha256()
+    upload.seek(0)
+    for chunk in upload.chunks():
+        digest.update(chunk)
+    upload.seek(0)
+    original_name = Path(upload.name or "document").name[:255]
+    with transaction.atomic():
+        verification = Verification.objects.select_related("case").get(pk=verification_id)
+        document = VerificationDocument(
+            verification=verification, kind=kind, original_name=original_name, content_type=content_type,
+            size=upload.size, sha256=digest.hexdigest(), uploaded_by=actor,
+        )
+        # The stored name takes the extension of the content, not of the name it came with.
+        document.file.save(f"evidence{extension}", upload, save=False)
+        try:
+            document.save()
+            audit.record(
+                actor=actor, action="verification.document_add", target=document, case_id=verification.case_id,
+                changes={"name": original_name, "type": content_type, "size": upload.size, "sha256": document.sha256},
+            )
+        except Exception:
+            document.file.delete(save=False)
+            raise
+    return document
+
+
+def verification_document_read(*, document_id: int, actor) -> VerificationDocument:
+    """A document this person may download (404 outside their cases); the read is audited."""
+    from cases.selectors import visible_cases
+
+    document = (
+        VerificationDocument.objects.filter(verification__case__in=visible_cases(actor))
+        .select_related("verification")
+        .filter(pk=document_id)
+        .first()
+    )
+    if document is None:
+        raise VerificationDocument.DoesNotExist(document_id)
+    _require_role(actor, DOCUMENT_READERS, _("Your role does not read evidence documents."))
+    audit.record(
+        actor=actor, action="verification.document_read", target=document, case_id=document.verification.case_id,
+    )
+    return document
+
+
+# --- Promises to pay -------------------------------------------------------------------------------
+
+
+class PromiseError:
+    INVALID_AMOUNT = "invalid_amount"
+    INVALID_DATE = "invalid_due_date"
+    CASE_CLOSED = "case_closed"
+    UNKNOWN_CONTACT = "unknown_contact"
+
+
+def promise_record(
+    *, case_id: int, amount, due_on: date, actor, contact_id: int | None = None, today: date | None = None
+) -> Promise:
+    """Record a promise to pay: a positive amount up to the overdue total, due today or within the limit."""
+    _require_role(actor, CONTACT_ROLES, _("Your role does not record promises to pay."))
+    today = today or timezone.localdate()
+    try:
+        amount = Decimal(str(amount))
+    except (InvalidOperation, ValueError):
+        amount = Decimal("NaN")
+    if not amount.is_finite() or amount <= 0 or amount != amount.quantize(Decimal("0.01")):
+        raise DomainError(
+            _("A promised amount must be greater than zero, with at most two decimals."),
+            code=PromiseError.INVALID_AMOUNT,
+        )
+    latest = today + timedelta(days=settings.PROMISE_MAX_DAYS_AHEAD)
+    if due_on < today:
+        raise DomainError(_("A promise cannot be due in the past."), code=PromiseError.INVALID_DATE)
+    if due_on > latest:
+        raise DomainError(
+            _("A promise can be due at most %(days)d days ahead (by %(date)s).")
+            % {"days": settings.PROMISE_MAX_DAYS_AHEAD, "date": latest.isoformat()},
+            code=PromiseError.INVALID_DATE,
+        )
+    with transaction.atomic():
+        case = Case.objects.select_for_update(of=("self",)).select_related("account").get(pk=case_id)
+        if not case.is_open:
+            raise Conflict(_("The case is closed."), code=PromiseError.CASE_CLOSED)
+        if amount > case.account.overdue_total:
+            raise DomainError(
+                _("The promised amount is more than the overdue total (%(total)s).")
+                % {"total": case.account.overdue_total},
+                code=PromiseError.INVALID_AMOUNT,
+            )
+        if contact_id is not None and not Contact.objects.filter(pk=contact_id, case=case).exists():
+            raise DomainError(_("That contact is not one of this case."), code=PromiseError.UNKNOWN_CONTACT)
+        promise = Promise.objects.create(
+            case=case, amount=amount, due_on=due_on, made_via_id=contact_id, created_by=actor
+        )
+        audit.record(
+            actor=actor, action="promise.record", target=promise, case_id=case.pk,
+            changes={"amount": amount, "due_on": due_on, "contact": contact_id},
+        )
+    return promise
+
+
+def _promise_end(promise: Promise) -> datetime:
+    """The first moment after the grace days: payments before it count toward the promise."""
+    last_day = promise.due_on + timedelta(days=settings.PROMISE_GRACE_DAYS + 1)
+    return datetime.combine(last_day, time.min, tzinfo=timezone.get_current_timezone())
+
+
+def _promise_verdict(amount: Decimal, paid: Decimal) -> str:
+    tolerance = max(
+        Decimal(settings.PROMISE_TOLERANCE_AMOUNT),
+        (amount * Decimal(settings.PROMISE_TOLERANCE_RATIO)).quantize(Decimal("0.01")),
+    )
+    if paid >= amount - tolerance:
+        return Promise.Status.KEPT
+    if paid > 0:
+        return Promise.Status.PARTIALLY_KEPT
+    return Promise.Status.BROKEN
+
+
+def promises_judge(*, today: date | None = None) -> dict[str, int]:
+    """Judge each pending promise whose grace days are over against the payments made for it; safe to rerun."""
+    today = today or timezone.localdate()
+    last_due = today - timedelta(days=settings.PROMISE_GRACE_DAYS + 1)
+    counts = {status: 0 for status in Promise.Status.values if status != Promise.Status.PENDING}
+    due = Promise.objects.filter(status=Promise.Status.PENDING, due_on__lte=last_due).order_by("due_on", "pk")
+    for promise_id, case_id in due.values_list("pk", "case_id").iterator(chunk_size=2000):
+        with transaction.atomic():
+            # The case before the audit chain (see case_evidence_record).
+            Case.objects.select_for_update().filter(pk=case_id).values_list("pk", flat=True).get()
+            promise = Promise.objects.select_for_update(of=("self",)).select_related("case").get(pk=promise_id)
+            if promise.status != Promise.Status.PENDING:
+                continue
+            paid = Payment.objects.filter(
+                account_id=promise.case.account_id, paid_at__gte=promise.created_at, paid_at__lt=_promise_end(promise)
+            ).aggregate(total=Sum("amount"))["total"] or Decimal("0.00")
+            promise.status = _promise_verdict(promise.amount, paid)
+            promise.paid_amount = paid
+            promise.judged_at = timezone.now()
+            promise.save(update_fields=["status", "paid_amount", "judged_at"])
+            audit.record(
+                action="promise.judge", target=promise, case_id=case_id,
+                changes={"status": promise.status, "amount": promise.amount, "paid": paid},
+            )
+            if promise.status == Promise.Status.BROKEN:
+                case_evidence_record(
+                    case_id=case_id, kind=CaseEvidence.Kind.BROKEN_PROMISE, occurred_on=promise.due_on,
+                    detail=_("Promised %(amount)s by %(date)s; nothing was paid.")
+                    % {"amount": promise.amount, "date": promise.due_on.isoformat()},
+                    source_ref=f"promise:{promise.pk}",
+                )
+        counts[promise.status] += 1
+    return counts
+
+
+def promise_pause_until(case: Case, today: date) -> date | None:
+    """The latest due date of the case's pending promises still within their grace days, if any."""
+    first_due = today - timedelta(days=settings.PROMISE_GRACE_DAYS)
+    return (
+        Promise.objects.filter(case=case, status=Promise.Status.PENDING, due_on__gte=first_due)
+        .order_by("-due_on")
+        .values_list("due_on", flat=True)
+        .first()
+    )

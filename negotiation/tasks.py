@@ -1,6 +1,6 @@
 from celery import shared_task
 
-from negotiation.services import message_send, messages_release_held
+from negotiation.services import message_send, messages_release_held, promises_judge
 
 
 @shared_task(acks_late=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=8)
@@ -14,3 +14,9 @@ def release_held_messages() -> None:
     """Every minute: send what was held for the contact hours, and what lost its task."""
     for message_id in messages_release_held():
         send_message.delay(message_id)
+
+
+@shared_task(ignore_result=True)
+def judge_promises() -> None:
+    """Daily: judge the promises whose grace days are over; a rerun judges nothing twice."""
+    promises_judge()

@@ -85,3 +85,19 @@ def case_in(status: str, **kwargs) -> Case:
     Case.objects.filter(pk=case.pk).update(status=status)
     case.refresh_from_db()
     return case
+
+
+def verified(case: Case, **figures):
+    """A completed verification with the outcome verified, which `propose_plan` requires."""
+    from negotiation.models import Verification
+
+    return Verification.objects.create(
+        case=case,
+        hardship_reason="income_drop",
+        monthly_income=figures.get("monthly_income", Decimal("9000.00")),
+        essential_expenses=figures.get("essential_expenses", Decimal("4000.00")),
+        other_debt_payments=figures.get("other_debt_payments", Decimal("1000.00")),
+        disposable_income=Decimal("4000.00"),
+        outcome="verified",
+        completed_at=timezone.now(),
+    )

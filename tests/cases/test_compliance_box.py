@@ -372,3 +372,11 @@ def test_without_htmx_a_hold_set_returns_to_the_case_page_with_a_message(as_user
 
     assert response.redirect_chain[-1][0].endswith("#compliance-box")
     assert "Hold set: dispute." in response.content.decode()
+
+
+def test_every_reason_code_of_the_engine_has_a_label():
+    from compliance.policy import ReasonCode
+    from compliance.selectors import REASON_LABELS
+
+    codes = {value for name, value in vars(ReasonCode).items() if name.isupper()}
+    assert codes == set(REASON_LABELS)

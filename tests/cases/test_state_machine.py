@@ -13,7 +13,7 @@ from cases.services import (
     case_transition_by_system,
 )
 from compliance.models import AuditEvent
-from tests.factories import CardAccountFactory, UserFactory, case_in
+from tests.factories import CardAccountFactory, UserFactory, case_in, verified
 
 STATES = (
     "notify",
@@ -57,6 +57,13 @@ def _fast_password_hasher(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+def ready_case(state, **kwargs):
+    """A case in `state` whose guards hold: its situation is verified, as `propose_plan` requires."""
+    case = case_in(state, **kwargs)
+    verified(case)
+    return case
+
+
 def _id(pair):
     return f"{pair[0]}-from-{pair[1]}"
 
@@ -89,7 +96,7 @@ def _expected_available(role, state):
 @pytest.mark.django_db
 @pytest.mark.parametrize("name, state", ALLOWED, ids=map(_id, ALLOWED))
 def test_service_takes_each_transition_from_each_of_its_source_states(name, state, team, collector, supervisor):
-    case = case_in(state, team=team)
+    case = ready_case(state, team=team)
 
     case_transition(case_id=case.pk, name=name, actor=_actor_for(name, collector, supervisor), reason=REASON)
 
@@ -120,7 +127,7 @@ def test_service_refuses_each_transition_from_every_other_state(name, state, tea
 def test_api_answers_200_for_each_transition_from_each_of_its_source_states(
     name, state, team, collector, supervisor, api
 ):
-    case = case_in(state, team=team)
+    case = ready_case(state, team=team)
 
     response = api(_actor_for(name, collector, supervisor)).post(
         _transition_url(case), {"name": name, "reason": REASON}, format="json"
@@ -331,7 +338,7 @@ def test_the_system_may_not_settle_a_terminal_case(state, team):
 def test_every_transition_records_who_when_from_to_and_why(name, team, collector, supervisor):
     state = GRAPH[name][0][0]
     actor = _actor_for(name, collector, supervisor)
-    case = case_in(state, team=team)
+    case = ready_case(state, team=team)
     started = timezone.now()
 
     case_transition(case_id=case.pk, name=name, actor=actor, reason=REASON)
@@ -352,7 +359,7 @@ def test_every_transition_records_who_when_from_to_and_why(name, team, collector
 def test_every_transition_writes_an_audit_event(name, team, collector, supervisor):
     state = GRAPH[name][0][0]
     actor = _actor_for(name, collector, supervisor)
-    case = case_in(state, team=team)
+    case = ready_case(state, team=team)
 
     case_transition(case_id=case.pk, name=name, actor=actor, reason=REASON)
 
@@ -466,7 +473,7 @@ def test_a_transition_without_a_name_gets_400(team, supervisor, api):
 @pytest.mark.parametrize("role", ["collector", "supervisor", "admin", "compliance"])
 def test_available_transitions_are_those_the_callers_role_may_take_in_this_state(role, state, team, api):
     user = UserFactory(username=role, role=role, team=team)
-    case = case_in(state, team=team)
+    case = ready_case(state, team=team)
 
     response = api(user).get(f"/api/v1/cases/{case.pk}/")
 

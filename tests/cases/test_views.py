@@ -13,7 +13,7 @@ from django_fsm import ConcurrentTransition
 from cases.models import Case, CaseEvidence, CaseStatus, CaseTransition, ClassificationPolicy, Payment
 from cases.services import case_transition
 from compliance.models import AuditEvent
-from tests.factories import CardAccountFactory, CaseFactory, DebtorFactory, UserFactory, case_in
+from tests.factories import CardAccountFactory, CaseFactory, DebtorFactory, UserFactory, case_in, verified
 
 pytestmark = pytest.mark.django_db
 
@@ -405,6 +405,7 @@ def test_the_case_page_runs_the_same_number_of_queries_whatever_the_timeline(as_
         return len(captured)
 
     short = queries()
+    verified(case)
     for name in ("record_first_contact", "start_verification", "propose_plan", "revise", "propose_plan"):
         case_transition(case_id=case.pk, name=name, actor=supervisor)
     for n in range(5):

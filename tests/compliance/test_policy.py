@@ -1,6 +1,6 @@
 """The contact policy engine, table by table, at every boundary of DESIGN.md §6."""
 
-from datetime import datetime
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -221,3 +221,28 @@ def test_the_quiet_period_moves_with_daylight_saving_in_local_time():
     decision = judge(US_RULES, when=datetime(2027, 3, 12, 12, 0, tzinfo=NEW_YORK), history=history,
                      debtor=US_DEBTOR)
     assert decision.next_allowed_at == datetime(2027, 3, 17, 8, 0, tzinfo=NEW_YORK)
+
+
+PROMISED_BY_5TH = DebtorFacts(timezone="Asia/Shanghai", promise_until=date(2026, 12, 5))
+
+
+@pytest.mark.parametrize(
+    "channel, purpose, day, allowed",
+    [
+        (Channel.PHONE, Purpose.COLLECTION, 3, False),
+        (Channel.PHONE, Purpose.COLLECTION, 5, False),
+        (Channel.PHONE, Purpose.COLLECTION, 6, True),
+        (Channel.PHONE, Purpose.SERVICE, 3, True),
+        (Channel.SMS, Purpose.COLLECTION, 3, True),
+    ],
+)
+def test_a_pending_promise_pauses_collection_calls_until_its_due_date(channel, purpose, day, allowed):
+    decision = judge(when=at(day, "10:00"), channel=channel, purpose=purpose, debtor=PROMISED_BY_5TH)
+    assert decision.allowed is allowed
+    if not allowed:
+        assert decision.codes == (ReasonCode.PROMISE_PENDING,)
+
+
+def test_calls_paused_by_a_promise_are_allowed_again_the_morning_after_the_due_date():
+    decision = judge(when=at(3, "10:00"), debtor=PROMISED_BY_5TH)
+    assert decision.next_allowed_at == at(6, "08:00")

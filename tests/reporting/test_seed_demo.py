@@ -133,3 +133,12 @@ def test_seed_demo_leaves_contacts_through_the_gate_refusals_complaints_and_a_fl
     assert Complaint.objects.count() == 3
     assert ScreeningHit.objects.filter(action="flagged").exists()
     assert OutboundMessage.objects.count() == 10
+
+
+def test_seed_demo_verifies_situations_so_that_some_cases_reach_a_plan(demo_mode):
+    from negotiation.models import Promise, Verification
+
+    seed_demo()
+    assert Verification.objects.filter(outcome="verified").exists()
+    assert Case.objects.filter(status=CaseStatus.PLAN).exists()
+    assert Promise.objects.filter(status="pending").exists()

@@ -26,7 +26,8 @@ class Command(BaseCommand):
             activity = activity_seed(seed=options["seed"])
             self.stdout.write(
                 f"Activity: {activity['contacts']} contacts ({activity['refused']} refused by the gate), "
-                f"{activity['complaints']} complaints, {activity['messages']} notices."
+                f"{activity['complaints']} complaints, {activity['messages']} notices, "
+                f"{activity['verifications']} verifications, {activity['promises']} promises to pay."
             )
             self.stdout.write(self.style.SUCCESS(f"Demo data loaded in {time.monotonic() - started:.1f}s."))
         else:
