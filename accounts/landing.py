@@ -21,8 +21,9 @@ NAVIGATION = {
         ("compliance:complaints", _("Complaints")),
         ("reporting:compliance", _("Compliance")),
         ("compliance:screening-hits", _("Screening")),
+        ("negotiation:escalations", _("Escalations")),
     ],
-    Role.LEGAL: [("cases:worklist", _("Escalated cases"))],
+    Role.LEGAL: [("cases:worklist", _("Escalated cases")), ("negotiation:escalations", _("Litigation and placements"))],
     Role.COMPLIANCE: [
         ("reporting:compliance", _("Compliance")),
         ("cases:worklist", _("All cases")),

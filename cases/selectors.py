@@ -152,7 +152,7 @@ def wilful_queue(*, user) -> QuerySet[Case]:
 @dataclass(frozen=True)
 class TimelineEntry:
     at: datetime
-    kind: str  # "transition", "payment" or "evidence"
+    kind: str  # "transition", "payment", "evidence", "contact" or "message"
     item: object
 
 
@@ -160,7 +160,9 @@ TIMELINE_LIMIT = 100
 
 
 def case_timeline(*, case: Case, limit: int = TIMELINE_LIMIT) -> list[TimelineEntry]:
-    """Transitions, payments and wilful evidence of a case, newest first; three queries, `limit` of each."""
+    """Transitions, payments, wilful evidence, contacts and messages of a case, newest first; five queries,
+    `limit` of each. Contacts and messages are read through the case's reverse relations (cases does not
+    import negotiation)."""
     from cases.models import CaseEvidence, CaseTransition, Payment
 
     zone = timezone.get_current_timezone()
@@ -175,5 +177,13 @@ def case_timeline(*, case: Case, limit: int = TIMELINE_LIMIT) -> list[TimelineEn
     entries += [
         TimelineEntry(datetime.combine(fact.occurred_on, time.min, tzinfo=zone), "evidence", fact)
         for fact in CaseEvidence.objects.filter(case=case).select_related("recorded_by")[:limit]
+    ]
+    entries += [
+        TimelineEntry(contact.at, "contact", contact)
+        for contact in case.contacts.select_related("recorded_by").order_by("-at", "-pk")[:limit]
+    ]
+    entries += [
+        TimelineEntry(message.created_at, "message", message)
+        for message in case.messages.order_by("-created_at", "-pk")[:limit]
     ]
     return sorted(entries, key=lambda entry: entry.at, reverse=True)

@@ -202,6 +202,10 @@ SPECTACULAR_SETTINGS = {
         "ComplaintOutcomeEnum": "compliance.models.Complaint.Outcome",
         "VerificationOutcomeEnum": "negotiation.models.Verification.Outcome",
         "PromiseStatusEnum": "negotiation.models.Promise.Status",
+        "LetterKindEnum": "negotiation.models.Letter.Kind",
+        "DocumentKindEnum": "negotiation.models.VerificationDocument.Kind",
+        "PlacementStatusEnum": "negotiation.models.Placement.Status",
+        "ReferralStatusEnum": "negotiation.models.LitigationReferral.Status",
     },
 }
 
@@ -266,6 +270,16 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=2, minute=25),
         "options": {"expires": 6 * 3600},
     },
+    "create-strategy-tasks": {
+        "task": "negotiation.tasks.create_strategy_tasks",
+        "schedule": crontab(hour=6, minute=40),
+        "options": {"expires": 6 * 3600},
+    },
+    "send-collection-notices": {
+        "task": "negotiation.tasks.send_collection_notices",
+        "schedule": timedelta(minutes=15),
+        "options": {"expires": 14 * 60},
+    },
 }
 
 SMS_GATEWAY = env.str("SMS_GATEWAY", default="negotiation.gateways.FileSmsGateway")
@@ -286,6 +300,22 @@ PROMISE_MAX_DAYS_AHEAD = env.int("PROMISE_MAX_DAYS_AHEAD", default=60)
 PROMISE_GRACE_DAYS = env.int("PROMISE_GRACE_DAYS", default=2)
 PROMISE_TOLERANCE_AMOUNT = env.str("PROMISE_TOLERANCE_AMOUNT", default="1.00")
 PROMISE_TOLERANCE_RATIO = env.str("PROMISE_TOLERANCE_RATIO", default="0.01")
+# The collection notice goes to cases opened in notify within this many days that have none yet.
+NOTICE_LOOKBACK_DAYS = env.int("NOTICE_LOOKBACK_DAYS", default=3)
+# The sender printed on collection letters and lawyer letters (negotiation.letters).
+BANK_NAME = env.str("BANK_NAME", default="Accord 示范银行股份有限公司信用卡中心")
+BANK_ADDRESS = env.str("BANK_ADDRESS", default="上海市浦东新区世纪大道100号")
+BANK_PHONE = env.str("BANK_PHONE", default="400-000-0000")
+BANK_HOURS = env.str("BANK_HOURS", default="每日 8:00—22:00")
+BANK_COMPLAINT_LINE = env.str("BANK_COMPLAINT_LINE", default="400-000-0001")
+BANK_WEBSITE = env.str("BANK_WEBSITE", default="www.bank.example.cn")
+LAW_FIRM_NAME = env.str("LAW_FIRM_NAME", default="上海示范律师事务所")
+LAW_FIRM_ADDRESS = env.str("LAW_FIRM_ADDRESS", default="上海市黄浦区中山东一路18号")
+LAW_FIRM_PHONE = env.str("LAW_FIRM_PHONE", default="021-6000-0000")
+LAW_FIRM_HOURS = env.str("LAW_FIRM_HOURS", default="工作日 9:00—17:30")
+LAW_FIRM_COMPLAINT_LINE = env.str("LAW_FIRM_COMPLAINT_LINE", default="021-6000-0001")
+LAW_FIRM_WEBSITE = env.str("LAW_FIRM_WEBSITE", default="www.law.example.cn")
+LAW_FIRM_LAWYER = env.str("LAW_FIRM_LAWYER", default="")
 
 LOGGING = {
     "version": 1,

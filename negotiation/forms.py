@@ -6,7 +6,16 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from negotiation.models import HardshipReason, Verification, VerificationDocument
+from negotiation.models import (
+    Channel,
+    ContactStrategy,
+    HardshipReason,
+    MessageTemplate,
+    Outcome,
+    Party,
+    Verification,
+    VerificationDocument,
+)
 
 MONEY_FIELD = {"max_digits": 14, "decimal_places": 2, "min_value": Decimal("0.00")}
 
@@ -41,3 +50,47 @@ class PromiseForm(forms.Form):
         self.fields["due_on"].widget.attrs.update(
             min=today.isoformat(), max=(today + timedelta(days=settings.PROMISE_MAX_DAYS_AHEAD)).isoformat()
         )
+
+
+class ContactLogForm(forms.Form):
+    """What a collector logs after a call or a visit; compact, tabbed through with the keyboard."""
+
+    channel = forms.ChoiceField(label=_("Channel"), choices=Channel.choices, initial=Channel.PHONE)
+    party = forms.ChoiceField(label=_("Party"), choices=Party.choices, initial=Party.DEBTOR)
+    outcome = forms.ChoiceField(label=_("Outcome"), choices=Outcome.choices)
+    duration_seconds = forms.IntegerField(
+        label=_("Duration (s)"), required=False, min_value=0, max_value=24 * 3600,
+        widget=forms.NumberInput(attrs={"inputmode": "numeric", "size": 5}),
+    )
+    notes = forms.CharField(label=_("Notes"), required=False, max_length=4000)
+    next_step = forms.CharField(label=_("Next step"), required=False, max_length=200)
+
+
+class StrategyStepForm(forms.ModelForm):
+    class Meta:
+        model = ContactStrategy
+        fields = ["order", "basis", "days", "needs_supervisor_approval", "active"]
+
+    def cleaned_data_for_update(self) -> dict:
+        return {name: self.cleaned_data[name] for name in self.Meta.fields}
+
+
+StrategyStepFormSet = forms.modelformset_factory(ContactStrategy, form=StrategyStepForm, extra=0)
+
+
+class MessageTemplateForm(forms.ModelForm):
+    class Meta:
+        model = MessageTemplate
+        fields = ["subject", "body", "active"]
+        widgets = {"body": forms.Textarea(attrs={"rows": 6})}
+
+    def clean(self):
+        cleaned = super().clean()
+        from negotiation.rendering import TemplateProblem, template_check
+
+        try:
+            template_check(cleaned.get("subject", "") or "")
+            template_check(cleaned.get("body", "") or "")
+        except TemplateProblem as problem:
+            raise forms.ValidationError(str(problem)) from None
+        return cleaned

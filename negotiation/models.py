@@ -279,3 +279,286 @@ class Promise(models.Model):
 
     def __str__(self) -> str:
         return f"{self.amount} by {self.due_on:%Y-%m-%d} ({self.get_status_display()})"
+
+
+# --- Letters with proof, escalation, agency placement, litigation ---------------------------------------
+
+
+def _letter_path(letter: "Letter", filename: str) -> str:
+    # Under MEDIA_ROOT/private/, which no URL serves; a random name, so nothing is ever overwritten.
+    return f"private/letters/{letter.case_id}/{uuid.uuid4().hex}.pdf"
+
+
+class Letter(models.Model):
+    """A collection notice or lawyer letter as issued: its PDF never changes (the SHA-256 verifies it);
+    dispatch and delivery are recorded with their proof."""
+
+    class Kind(models.TextChoices):
+        COLLECTION_LETTER = "collection_letter", _("collection letter")
+        LAWYER_LETTER = "lawyer_letter", _("lawyer letter")
+
+    case = models.ForeignKey("cases.Case", on_delete=models.PROTECT, related_name="letters")
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    pdf = models.FileField(upload_to=_letter_path, max_length=200)
+    sha256 = models.CharField(max_length=64)
+    reference = models.CharField(_("reference"), max_length=60)
+    issued_on = models.DateField(_("issued on"))
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT)
+    created_at = models.DateTimeField(auto_now_add=True)
+    decision = models.ForeignKey(
+        "compliance.ContactDecision", on_delete=models.PROTECT, related_name="+", verbose_name=_("contact decision")
+    )
+    dispatched_at = models.DateTimeField(_("dispatched"), null=True, blank=True)
+    dispatch_proof = models.CharField(_("proof of dispatch"), max_length=120, blank=True)
+    delivered_at = models.DateTimeField(_("delivered"), null=True, blank=True)
+    delivery_proof = models.CharField(_("proof of delivery"), max_length=120, blank=True)
+    returned_at = models.DateTimeField(_("returned undelivered"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("letter")
+        verbose_name_plural = _("letters")
+        indexes = [models.Index(fields=["case", "-created_at"], name="letter_case_idx")]
+
+    def __str__(self) -> str:
+        return self.reference
+
+
+class Agency(models.Model):
+    """A licensed third-party collection agency cases may be placed with."""
+
+    name = models.CharField(_("name"), max_length=120, unique=True)
+    licence_number = models.CharField(_("licence number"), max_length=60)
+    contact = models.CharField(_("contact"), max_length=200, blank=True)
+    active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("collection agency")
+        verbose_name_plural = _("collection agencies")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Placement(models.Model):
+    """A case placed with an agency: proposed, approved by another person (a supervisor), the cardholder
+    notified, then handed over (never before the notice); recalled at any point with a reason."""
+
+    class Status(models.TextChoices):
+        PROPOSED = "proposed", _("proposed")
+        APPROVED = "approved", _("approved")
+        NOTIFIED = "notified", _("cardholder notified")
+        HANDED_OVER = "handed_over", _("handed over")
+        RECALLED = "recalled", _("recalled")
+
+    case = models.ForeignKey("cases.Case", on_delete=models.PROTECT, related_name="placements")
+    agency = models.ForeignKey(Agency, verbose_name=_("agency"), on_delete=models.PROTECT, related_name="placements")
+    status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.PROPOSED)
+    data_sent = models.JSONField(_("data handed over"), default=dict, blank=True)
+    proposed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("proposed by")
+    )
+    proposed_at = models.DateTimeField(_("proposed"), default=timezone.now)
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        verbose_name=_("approved by"),
+    )
+    approved_at = models.DateTimeField(_("approved"), null=True, blank=True)
+    debtor_notified_at = models.DateTimeField(_("cardholder notified"), null=True, blank=True)
+    notice = models.ForeignKey(
+        OutboundMessage, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("notice")
+    )
+    handed_over_at = models.DateTimeField(_("handed over"), null=True, blank=True)
+    recalled_at = models.DateTimeField(_("recalled"), null=True, blank=True)
+    recall_reason = models.TextField(_("why recalled"), blank=True)
+
+    ACTIVE = (Status.PROPOSED, Status.APPROVED, Status.NOTIFIED, Status.HANDED_OVER)
+
+    class Meta:
+        ordering = ["-proposed_at", "-pk"]
+        verbose_name = _("agency placement")
+        verbose_name_plural = _("agency placements")
+        indexes = [models.Index(fields=["status", "-proposed_at"], name="placement_status_idx")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["case"], condition=~Q(status="recalled"), name="one_active_placement_per_case"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.case_id} → {self.agency_id} ({self.get_status_display()})"
+
+
+class LitigationReferral(models.Model):
+    """A case referred to litigation: proposed, approved by a supervisor, filed by legal, or withdrawn."""
+
+    class Status(models.TextChoices):
+        PROPOSED = "proposed", _("proposed")
+        APPROVED = "approved", _("approved")
+        FILED = "filed", _("filed")
+        WITHDRAWN = "withdrawn", _("withdrawn")
+
+    ACTIVE = (Status.PROPOSED, Status.APPROVED, Status.FILED)
+
+    case = models.ForeignKey("cases.Case", on_delete=models.PROTECT, related_name="litigation_referrals")
+    status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.PROPOSED)
+    proposed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("proposed by")
+    )
+    proposed_at = models.DateTimeField(_("proposed"), default=timezone.now)
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        verbose_name=_("approved by"),
+    )
+    approved_at = models.DateTimeField(_("approved"), null=True, blank=True)
+    legal_owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        verbose_name=_("legal owner"),
+    )
+    filed_at = models.DateTimeField(_("filed"), null=True, blank=True)
+    withdrawn_at = models.DateTimeField(_("withdrawn"), null=True, blank=True)
+    notes = models.TextField(_("notes"), blank=True)
+
+    class Meta:
+        ordering = ["-proposed_at", "-pk"]
+        verbose_name = _("litigation referral")
+        verbose_name_plural = _("litigation referrals")
+        indexes = [models.Index(fields=["status", "-proposed_at"], name="referral_status_idx")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["case"], condition=~Q(status="withdrawn"), name="one_active_referral_per_case"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.case_id} ({self.get_status_display()})"
+
+
+# --- Follow-up tasks, contact strategies, message templates -----------------------------------------
+
+
+class FollowUpTask(models.Model):
+    """Something a collector must do on a case by a date; made by hand, by a promise or by the strategy."""
+
+    class Kind(models.TextChoices):
+        CALL = "call", _("call")
+        VISIT = "visit", _("field visit")
+        LETTER = "letter", _("letter")
+        REVISIT = "revisit", _("revisit")
+        REVIEW_PROMISE = "review_promise", _("review promise")
+        OTHER = "other", _("other")
+
+    class Source(models.TextChoices):
+        STRATEGY = "strategy", _("strategy")
+        PROMISE = "promise", _("promise")
+        MANUAL = "manual", _("manual")
+
+    case = models.ForeignKey("cases.Case", on_delete=models.PROTECT, related_name="tasks")
+    assigned_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("collector"), null=True, blank=True, on_delete=models.PROTECT,
+        related_name="follow_up_tasks",
+    )
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    due_on = models.DateField(_("due on"))
+    note = models.CharField(_("note"), max_length=300, blank=True)
+    done_at = models.DateTimeField(_("done"), null=True, blank=True)
+    done_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    source = models.CharField(_("source"), max_length=10, choices=Source.choices, default=Source.MANUAL)
+    strategy_step = models.ForeignKey(
+        "negotiation.ContactStrategy", null=True, blank=True, on_delete=models.PROTECT, related_name="tasks"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["due_on", "pk"]
+        verbose_name = _("follow-up task")
+        verbose_name_plural = _("follow-up tasks")
+        indexes = [models.Index(fields=["assigned_to", "done_at", "due_on"], name="task_collector_due_idx")]
+        constraints = [
+            # The strategy task runs daily; one task per case, step and due date whatever it reruns.
+            models.UniqueConstraint(
+                fields=["case", "strategy_step", "due_on"], condition=Q(strategy_step__isnull=False),
+                name="one_strategy_task_per_case_step_date",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.case_id} by {self.due_on:%Y-%m-%d}"
+
+
+class ContactStrategy(models.Model):
+    """One step of the contact strategy of a class (early / mid / wilful); supervisors edit them."""
+
+    class Action(models.TextChoices):
+        SMS = "sms", _("SMS")
+        CALL = "call", _("call")
+        VISIT = "visit", _("field visit")
+        LAWYER_LETTER = "lawyer_letter", _("lawyer letter")
+        LITIGATION_REFERRAL = "litigation_referral", _("litigation referral")
+        AGENCY_PLACEMENT = "agency_placement", _("agency placement")
+
+    class Basis(models.TextChoices):
+        OPENED = "opened", _("after the case opened (once)")
+        LAST_CONTACT = "last_contact", _("after the last such contact (repeats)")
+
+    code = models.SlugField(_("code"), max_length=40, unique=True)
+    classification = models.CharField(_("class"), max_length=10, choices=[
+        ("early", _("early")), ("mid", _("mid")), ("wilful", _("wilful")),
+    ])
+    order = models.PositiveSmallIntegerField(_("step"))
+    channel = models.CharField(_("channel"), max_length=20, choices=Channel.choices, blank=True)
+    action = models.CharField(_("action"), max_length=20, choices=Action.choices)
+    basis = models.CharField(_("counted"), max_length=12, choices=Basis.choices, default=Basis.OPENED)
+    days = models.PositiveSmallIntegerField(_("days"), default=0)
+    needs_supervisor_approval = models.BooleanField(_("needs supervisor approval"), default=False)
+    active = models.BooleanField(_("active"), default=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["classification", "order", "pk"]
+        verbose_name = _("contact strategy step")
+        verbose_name_plural = _("contact strategy steps")
+
+    def __str__(self) -> str:
+        return f"{self.classification} #{self.order} {self.get_action_display()}"
+
+
+class MessageTemplate(models.Model):
+    """The text of an SMS or email with {{ variables }}; screened when saved, rendered as plain text."""
+
+    class Language(models.TextChoices):
+        ZH_HANS = "zh-hans", _("Simplified Chinese")
+        EN = "en", _("English")
+
+    CHANNELS = [(Channel.SMS.value, Channel.SMS.label), (Channel.EMAIL.value, Channel.EMAIL.label)]
+
+    code = models.SlugField(_("code"), max_length=40)
+    channel = models.CharField(_("channel"), max_length=10, choices=CHANNELS)
+    language = models.CharField(_("language"), max_length=10, choices=Language.choices)
+    subject = models.CharField(_("subject"), max_length=200, blank=True)
+    body = models.TextField(_("text"))
+    active = models.BooleanField(_("active"), default=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        ordering = ["code", "channel", "language"]
+        verbose_name = _("message template")
+        verbose_name_plural = _("message templates")
+        constraints = [
+            models.UniqueConstraint(fields=["code", "channel", "language"], name="one_template_per_code_channel_lang")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} ({self.channel}, {self.language})"

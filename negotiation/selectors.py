@@ -139,3 +139,19 @@ def _call_counts(history: list[ContactFact], local_now: datetime, zone: ZoneInfo
         calls_in_week=sum(1 for fact in calls if day(fact) >= week_start),
         last_conversation_day=max((day(fact) for fact in conversations), default=None),
     )
+
+
+DUE_TASKS_SHOWN = 50
+
+
+def tasks_due_for(*, user, today: date, limit: int = DUE_TASKS_SHOWN) -> list:
+    """The user's open tasks due today or earlier, oldest first, with their cases; one query."""
+    from negotiation.models import FollowUpTask
+
+    if not user.is_authenticated:
+        return []
+    return list(
+        FollowUpTask.objects.filter(assigned_to=user, done_at__isnull=True, due_on__lte=today)
+        .select_related("case__account__debtor")
+        .order_by("due_on", "pk")[:limit]
+    )

@@ -8,7 +8,8 @@ from pathlib import Path
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.db.models import Q, Sum
+from django.db.models import CharField, Exists, Max, OuterRef, Q, Sum, Value
+from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -21,11 +22,15 @@ from compliance.policy import ContactFact, DebtorFacts, HoldFact, Outcome, Party
 from compliance.selectors import active_holds, active_policy
 from compliance.services import ScreeningBlocked, decision_record, hold_set, text_screen
 from config.errors import Conflict, DomainError
+from negotiation import rendering, strategy
 from negotiation.gateways import send_email, sms_gateway
 from negotiation.models import (
     Channel,
     Contact,
+    ContactStrategy,
+    FollowUpTask,
     HardshipReason,
+    MessageTemplate,
     OutboundMessage,
     Promise,
     Verification,
@@ -654,3 +659,391 @@ def promise_pause_until(case: Case, today: date) -> date | None:
         .values_list("due_on", flat=True)
         .first()
     )
+
+
+# --- Follow-up tasks -------------------------------------------------------------------------------
+
+TASK_ROLES = {Role.COLLECTOR, Role.SUPERVISOR, Role.LEGAL, Role.ADMIN}
+SUPERVISING_ROLES = {Role.SUPERVISOR, Role.ADMIN}
+
+
+class TaskError:
+    INVALID_KIND = "invalid_task_kind"
+    ALREADY_DONE = "task_already_done"
+    CASE_CLOSED = "case_closed"
+
+
+def task_create(
+    *,
+    case_id: int,
+    kind: str,
+    due_on: date,
+    actor,
+    note: str = "",
+    assigned_to_id: int | None = None,
+    source: str = FollowUpTask.Source.MANUAL,
+) -> FollowUpTask:
+    """A follow-up task on a case, for its collector unless someone else is named."""
+    _require_role(actor, TASK_ROLES, _("Your role does not create follow-up tasks."))
+    if kind not in FollowUpTask.Kind.values:
+        raise DomainError(_("Choose a kind of task."), code=TaskError.INVALID_KIND)
+    with transaction.atomic():
+        case = Case.objects.select_for_update(of=("self",)).get(pk=case_id)
+        if not case.is_open:
+            raise Conflict(_("The case is closed."), code=TaskError.CASE_CLOSED)
+        task = FollowUpTask.objects.create(
+            case=case, kind=kind, due_on=due_on, note=note.strip()[:300], source=source, created_by=actor,
+            assigned_to_id=assigned_to_id or case.assigned_to_id,
+        )
+        audit.record(
+            actor=actor, action="task.create", target=task, case_id=case.pk,
+            changes={"kind": kind, "due_on": due_on, "assigned_to": task.assigned_to_id, "source": source},
+        )
+    return task
+
+
+def task_complete(*, task_id: int, actor) -> FollowUpTask:
+    """Tick a task done: its collector, or a supervisor. Ticking it twice is refused."""
+    with transaction.atomic():
+        task = FollowUpTask.objects.select_for_update().get(pk=task_id)
+        if task.assigned_to_id != actor.pk and not actor.is_superuser and actor.role not in SUPERVISING_ROLES:
+            raise PermissionDenied(_("Only the task's collector or a supervisor ticks it done."))
+        if task.done_at is not None:
+            raise Conflict(_("This task is already done."), code=TaskError.ALREADY_DONE)
+        task.done_at, task.done_by = timezone.now(), actor
+        task.save(update_fields=["done_at", "done_by"])
+        audit.record(actor=actor, action="task.complete", target=task, case_id=task.case_id)
+    return task
+
+
+# --- Contact strategies ----------------------------------------------------------------------------
+
+# (code, class, order, action, basis, days, needs supervisor approval), after the scheme: early SMS and
+# calls; mid intensified calls, a visit by two staff, a lawyer letter; wilful litigation and an agency.
+SHIPPED_STRATEGY = (
+    ("early-sms-day-0", "early", 1, "sms", "opened", 0, False),
+    ("early-call-every-3-days", "early", 2, "call", "last_contact", 3, False),
+    ("mid-call-daily", "mid", 1, "call", "last_contact", 1, False),
+    ("mid-visit", "mid", 2, "visit", "opened", 14, True),
+    ("mid-lawyer-letter", "mid", 3, "lawyer_letter", "opened", 30, False),
+    ("wilful-litigation-referral", "wilful", 1, "litigation_referral", "opened", 0, True),
+    ("wilful-agency-placement", "wilful", 2, "agency_placement", "opened", 30, True),
+)
+TASK_KIND_FOR_ACTION = {
+    ContactStrategy.Action.CALL: FollowUpTask.Kind.CALL,
+    ContactStrategy.Action.VISIT: FollowUpTask.Kind.VISIT,
+    ContactStrategy.Action.LAWYER_LETTER: FollowUpTask.Kind.LETTER,
+}
+# Cases are read and tasks written this many at a time by the daily strategy task.
+STRATEGY_CHUNK = 500
+
+
+def strategy_steps_ensure_shipped(**kwargs) -> None:
+    """Add the scheme's default steps that are missing (by code); never touch a step that exists."""
+    from django.db import connection
+
+    if ContactStrategy._meta.db_table not in connection.introspection.table_names():
+        return
+    existing = set(ContactStrategy.objects.values_list("code", flat=True))
+    ContactStrategy.objects.bulk_create(
+        [
+            ContactStrategy(
+                code=code, classification=klass, order=order, action=action,
+                channel=strategy.ACTION_CHANNEL[action], basis=basis, days=days, needs_supervisor_approval=approval,
+            )
+            for code, klass, order, action, basis, days, approval in SHIPPED_STRATEGY
+            if code not in existing
+        ],
+        ignore_conflicts=True,
+    )
+
+
+def strategy_step_update(*, step_id: int, actor, **fields) -> ContactStrategy:
+    """A supervisor changes a step (order, basis, days, approval, active); the change is audited."""
+    _require_role(actor, SUPERVISING_ROLES, _("Only supervisors edit the contact strategy."))
+    editable = {"order", "basis", "days", "needs_supervisor_approval", "active"}
+    with transaction.atomic():
+        step = ContactStrategy.objects.select_for_update().get(pk=step_id)
+        changes = {
+            name: [getattr(step, name), value]
+            for name, value in fields.items()
+            if name in editable and getattr(step, name) != value
+        }
+        if not changes:
+            return step
+        for name, (_old, new) in changes.items():
+            setattr(step, name, new)
+        step.updated_by = actor
+        step.save()
+        audit.record(actor=actor, action="strategy.update", target=step, changes=changes)
+    return step
+
+
+def strategy_step_facts(classification: str | None = None) -> dict[str, list[strategy.Step]]:
+    """The active steps by class (one query)."""
+    rows = ContactStrategy.objects.filter(active=True).order_by("order", "pk")
+    if classification:
+        rows = rows.filter(classification=classification)
+    steps: dict[str, list[strategy.Step]] = {}
+    for row in rows:
+        steps.setdefault(row.classification, []).append(
+            strategy.Step(
+                id=row.pk, order=row.order, action=row.action, basis=row.basis, days=row.days,
+                needs_supervisor_approval=row.needs_supervisor_approval,
+            )
+        )
+    return steps
+
+
+def _last_contact_annotations() -> dict:
+    channels = {channel for channel in strategy.ACTION_CHANNEL.values() if channel}
+    return {
+        f"last_{channel}": Max(
+            "contacts__at", filter=Q(contacts__channel=channel, contacts__direction=Contact.Direction.OUTBOUND)
+        )
+        for channel in channels
+    }
+
+
+def last_contact_days(case: Case) -> dict[str, date]:
+    """The local date of the last outbound contact on each strategy channel, from `_last_contact_annotations`."""
+    found = {}
+    for channel in {c for c in strategy.ACTION_CHANNEL.values() if c}:
+        at = getattr(case, f"last_{channel}", None)
+        if at is not None:
+            found[channel] = timezone.localdate(at)
+    return found
+
+
+def strategy_tasks_create(*, today: date | None = None) -> int:
+    """Daily: a task for each due strategy step of each open, assigned case; one per (case, step, due date),
+    however often it runs. Returns how many tasks were created."""
+    today = today or timezone.localdate()
+    steps = strategy_step_facts()
+    cases = (
+        Case.objects.filter(status__in=Case.OPEN_STATES, assigned_to__isnull=False, classification__in=list(steps))
+        .annotate(**_last_contact_annotations())
+        .only("pk", "classification", "opened_at", "assigned_to_id")
+        .order_by("pk")
+    )
+    created = 0
+    last_pk = 0
+    while True:
+        chunk = list(cases.filter(pk__gt=last_pk)[:STRATEGY_CHUNK])
+        if not chunk:
+            break
+        last_pk = chunk[-1].pk
+        done: dict[int, set[int]] = {}
+        for case_id, step_id in FollowUpTask.objects.filter(
+            case_id__in=[c.pk for c in chunk], strategy_step__isnull=False, done_at__isnull=False
+        ).values_list("case_id", "strategy_step_id"):
+            done.setdefault(case_id, set()).add(step_id)
+        tasks = [
+            FollowUpTask(
+                case_id=case.pk, assigned_to_id=case.assigned_to_id, strategy_step_id=due.step.id,
+                kind=TASK_KIND_FOR_ACTION.get(due.step.action, FollowUpTask.Kind.OTHER), due_on=due.due_on,
+                note=str(ContactStrategy.Action(due.step.action).label), source=FollowUpTask.Source.STRATEGY,
+            )
+            for case in chunk
+            for due in strategy.due_steps(
+                steps=steps[case.classification], opened_on=timezone.localdate(case.opened_at),
+                last_contact_on=last_contact_days(case), done_step_ids=frozenset(done.get(case.pk, ())), today=today,
+            )
+        ]
+        with transaction.atomic():
+            before = FollowUpTask.objects.filter(source=FollowUpTask.Source.STRATEGY).count()
+            FollowUpTask.objects.bulk_create(tasks, ignore_conflicts=True)
+            created += FollowUpTask.objects.filter(source=FollowUpTask.Source.STRATEGY).count() - before
+    if created:
+        audit.record(action="task.strategy_create", changes={"created": created, "day": today})
+    return created
+
+
+def case_next_action(case: Case, today: date | None = None) -> strategy.Recommendation | None:
+    """The strategy's next recommended step for one case (three queries)."""
+    steps = strategy_step_facts(case.classification).get(case.classification, [])
+    if not steps:
+        return None
+    annotated = Case.objects.filter(pk=case.pk).annotate(**_last_contact_annotations()).get()
+    done = frozenset(
+        FollowUpTask.objects.filter(case=case, strategy_step__isnull=False, done_at__isnull=False).values_list(
+            "strategy_step_id", flat=True
+        )
+    )
+    return strategy.next_action(
+        steps=steps, opened_on=timezone.localdate(case.opened_at), last_contact_on=last_contact_days(annotated),
+        done_step_ids=done,
+    )
+
+
+# --- Message templates -----------------------------------------------------------------------------
+
+
+class TemplateError:
+    NO_TEMPLATE = "no_template"
+    INVALID_TEMPLATE = "invalid_template"
+
+
+NOTICE_CODE = "collection_notice"
+REMINDER_CODE = "payment_reminder"
+# Lawful, polite texts: who writes, what is overdue, how to reach the bank; no threat, no third party.
+SHIPPED_TEMPLATES = (
+    (NOTICE_CODE, "sms", "zh-hans", "",
+     "【催收通知】{{ name }}您好，您尾号{{ card_last4 }}的信用卡已逾期，逾期金额{{ overdue_total }}元。"
+     "请您尽快还款；如有困难，欢迎致电{{ bank_phone }}与我们协商还款方案。如已还款请忽略。"),
+    (NOTICE_CODE, "sms", "en", "",
+     "Collection notice: Dear {{ name }}, your credit card ending {{ card_last4 }} is overdue by CNY "
+     "{{ overdue_total }}. Please pay at your earliest convenience; if you are in difficulty, call us on "
+     "{{ bank_phone }} to agree a repayment plan. Please ignore this if you have paid."),
+    (NOTICE_CODE, "email", "zh-hans", "催收通知：尾号{{ card_last4 }}信用卡逾期",
+     "{{ name }}您好：\n\n您尾号{{ card_last4 }}的信用卡目前逾期金额为{{ overdue_total }}元。"
+     "请您尽快安排还款。如您暂时有困难，请致电{{ bank_phone }}，我们愿意与您协商分期等还款方案。\n\n"
+     "如您已还款，请忽略本邮件。"),
+    (NOTICE_CODE, "email", "en", "Collection notice: card ending {{ card_last4 }} overdue",
+     "Dear {{ name }},\n\nYour credit card ending {{ card_last4 }} is overdue by CNY {{ overdue_total }}. "
+     "Please arrange payment soon. If you are having difficulty, call us on {{ bank_phone }}; we are ready "
+     "to agree installments or another repayment plan with you.\n\nIf you have already paid, please ignore "
+     "this email."),
+    (REMINDER_CODE, "sms", "zh-hans", "",
+     "{{ name }}您好，温馨提示：您尾号{{ card_last4 }}的信用卡尚有{{ overdue_total }}元待还，"
+     "请按约定按时还款。咨询请致电{{ bank_phone }}。"),
+    (REMINDER_CODE, "sms", "en", "",
+     "Dear {{ name }}, a reminder: CNY {{ overdue_total }} is due on your card ending {{ card_last4 }}. "
+     "Please pay as agreed. Questions: {{ bank_phone }}."),
+)
+
+
+def message_templates_ensure_shipped(**kwargs) -> None:
+    """Add the shipped templates that are missing; never overwrite one a supervisor edited."""
+    from django.db import connection
+
+    if MessageTemplate._meta.db_table not in connection.introspection.table_names():
+        return
+    existing = set(MessageTemplate.objects.values_list("code", "channel", "language"))
+    MessageTemplate.objects.bulk_create(
+        [
+            MessageTemplate(code=code, channel=channel, language=language, subject=subject, body=body)
+            for code, channel, language, subject, body in SHIPPED_TEMPLATES
+            if (code, channel, language) not in existing
+        ],
+        ignore_conflicts=True,
+    )
+
+
+def message_template_update(*, template_id: int, actor, subject: str, body: str, active: bool) -> MessageTemplate:
+    """A supervisor edits a template. It is checked and screened first: a threat is refused (ScreeningBlocked)
+    and the hit kept."""
+    _require_role(actor, SUPERVISING_ROLES, _("Only supervisors edit message templates."))
+    for text in (subject, body):
+        try:
+            rendering.template_check(text)
+        except rendering.TemplateProblem as problem:
+            raise DomainError(str(problem), code=TemplateError.INVALID_TEMPLATE) from None
+    matches = text_screen(
+        text="\n".join(part for part in (subject, body) if part), source=ScreeningHit.Source.TEMPLATE,
+        author=actor, source_ref=f"template:{template_id}", block=True,
+    )
+    if matches:
+        raise ScreeningBlocked(matches)
+    with transaction.atomic():
+        template = MessageTemplate.objects.select_for_update().get(pk=template_id)
+        changes = {
+            name: [getattr(template, name), value]
+            for name, value in (("subject", subject), ("body", body), ("active", active))
+            if getattr(template, name) != value
+        }
+        template.subject, template.body, template.active, template.updated_by = subject, body, active, actor
+        template.save()
+        audit.record(actor=actor, action="template.update", target=template, changes=changes)
+    return template
+
+
+def template_values(case: Case) -> dict[str, str]:
+    account = case.account
+    return {
+        "name": account.debtor.full_name,
+        "card_last4": account.card_last4,
+        "overdue_total": f"{account.overdue_total:,.2f}",
+        "bank_phone": settings.BANK_PHONE,
+        "case_number": case.number,
+    }
+
+
+def message_template_for(*, code: str, channel: str, language: str) -> MessageTemplate:
+    """The active template in the cardholder's language, else in the default language."""
+    candidates = {
+        t.language: t
+        for t in MessageTemplate.objects.filter(
+            code=code, channel=channel, active=True, language__in=[language, MessageTemplate.Language.ZH_HANS]
+        )
+    }
+    template = candidates.get(language) or candidates.get(MessageTemplate.Language.ZH_HANS)
+    if template is None:
+        raise DomainError(
+            _("There is no active “%(code)s” template for %(channel)s.") % {"code": code, "channel": channel},
+            code=TemplateError.NO_TEMPLATE,
+        )
+    return template
+
+
+def message_send_template(
+    *, case_id: int, code: str, actor, idempotency_key: str, channel: str = Channel.SMS,
+    purpose: str = Purpose.COLLECTION,
+) -> OutboundMessage:
+    """Render a template in the cardholder's language and queue it; the gate judges it when it is sent."""
+    existing = OutboundMessage.objects.filter(idempotency_key=idempotency_key).first()
+    if existing is not None:
+        return existing
+    case = Case.objects.select_related("account__debtor").get(pk=case_id)
+    template = message_template_for(code=code, channel=channel, language=case.account.debtor.preferred_language)
+    values = template_values(case)
+    return message_queue(
+        case_id=case.pk, channel=channel, text=rendering.render_plain(template.body, values),
+        subject=rendering.render_plain(template.subject, values) if channel == Channel.EMAIL else "",
+        idempotency_key=idempotency_key, purpose=purpose, actor=actor,
+    )
+
+
+# --- The collection notice ---------------------------------------------------------------------------
+
+
+def notice_key(case_id: int, channel: str) -> str:
+    return f"notice-{case_id}" if channel == Channel.SMS else f"notice-{case_id}-{channel}"
+
+
+def collection_notices_send(*, now: datetime | None = None) -> list[int]:
+    """Queue the collection notice for cases opened in notify within NOTICE_LOOKBACK_DAYS that have none:
+    SMS when the class's strategy has an active SMS step, email when the cardholder has an address.
+    The idempotency keys make a rerun queue nothing twice; the gate holds a night-time notice to morning."""
+    now = now or timezone.now()
+    sms_classes = set(
+        ContactStrategy.objects.filter(active=True, action=ContactStrategy.Action.SMS).values_list(
+            "classification", flat=True
+        )
+    )
+    key = Concat(Value("notice-"), Cast(OuterRef("pk"), CharField()))
+    noticed = OutboundMessage.objects.filter(
+        Q(idempotency_key=key) | Q(idempotency_key=Concat(key, Value(f"-{Channel.EMAIL}"))), case=OuterRef("pk")
+    )
+    cases = (
+        Case.objects.filter(
+            status=CaseStatus.NOTIFY, opened_at__gte=now - timedelta(days=settings.NOTICE_LOOKBACK_DAYS),
+            opened_at__lte=now,
+        )
+        .exclude(Exists(noticed))
+        .values_list("pk", "classification", "account__debtor__email")
+        .order_by("pk")
+    )
+    queued = []
+    for case_id, classification, email in cases.iterator(chunk_size=1000):
+        channels = ([Channel.SMS] if classification in sms_classes else []) + ([Channel.EMAIL] if email else [])
+        for channel in channels:
+            try:
+                message = message_send_template(
+                    case_id=case_id, code=NOTICE_CODE, channel=channel, actor=None,
+                    idempotency_key=notice_key(case_id, channel),
+                )
+            except DomainError:
+                continue  # no address or no template: nothing to send on this channel
+            queued.append(message.pk)
+    return queued

@@ -1,6 +1,12 @@
 from celery import shared_task
 
-from negotiation.services import message_send, messages_release_held, promises_judge
+from negotiation.services import (
+    collection_notices_send,
+    message_send,
+    messages_release_held,
+    promises_judge,
+    strategy_tasks_create,
+)
 
 
 @shared_task(acks_late=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=8)
@@ -20,3 +26,15 @@ def release_held_messages() -> None:
 def judge_promises() -> None:
     """Daily: judge the promises whose grace days are over; a rerun judges nothing twice."""
     promises_judge()
+
+
+@shared_task(ignore_result=True)
+def create_strategy_tasks() -> None:
+    """Daily: follow-up tasks for the due strategy steps; a rerun creates nothing twice."""
+    strategy_tasks_create()
+
+
+@shared_task(ignore_result=True)
+def send_collection_notices() -> None:
+    """Every 15 minutes: the collection notice for new cases in notify; idempotency keys guard reruns."""
+    collection_notices_send()

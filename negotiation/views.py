@@ -1,20 +1,45 @@
-"""The case page's verification and promise panel (htmx partials) and the evidence download."""
+"""The case page's contact log, verification and promise panel (htmx partials), the evidence download, the
+worklist's pinned tasks, and the supervisor's strategy and template pages."""
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db.models import Prefetch
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
 from cases.models import Case
 from cases.selectors import visible_cases
+from compliance.selectors import reason_label
 from config.errors import DomainError
-from negotiation.forms import DocumentForm, PromiseForm, VerificationForm
-from negotiation.models import Verification, VerificationDocument, disposable_income
+from negotiation.forms import (
+    ContactLogForm,
+    DocumentForm,
+    MessageTemplateForm,
+    PromiseForm,
+    StrategyStepFormSet,
+    VerificationForm,
+)
+from negotiation.models import (
+    ContactStrategy,
+    FollowUpTask,
+    MessageTemplate,
+    Verification,
+    VerificationDocument,
+    disposable_income,
+)
+from negotiation.selectors import tasks_due_for
 from negotiation.services import (
+    SUPERVISING_ROLES,
+    ContactForbidden,
+    contact_record,
+    message_template_update,
     promise_record,
+    strategy_step_update,
+    task_complete,
     verification_complete,
     verification_document_add,
     verification_document_read,
@@ -152,3 +177,117 @@ def promise_create(request, pk: int):
     except PermissionDenied as error:
         return _panel(request, case, status=403, problems=[str(error)], promise_form=form)
     return _panel(request, case, done=_("Promise to pay recorded."))
+
+
+# --- Contact log (the case page's first tab) ---------------------------------------------------------
+
+
+def _contact_log_answer(request, case: Case, *, form, status: int = 200, **extra):
+    """The form again, with the timeline and the compliance box swapped out of band; a plain post goes back
+    to the case page."""
+    from cases.selectors import case_timeline
+    from cases.views import _hold_permissions
+
+    if not request.htmx and status == 200:
+        return redirect("cases:detail", pk=case.pk)
+    context = {
+        "case": case, "form": form, "timeline": case_timeline(case=case), **_hold_permissions(request.user), **extra,
+    }
+    return render(request, "negotiation/_contact_log_response.html", context, status=status)
+
+
+@login_required
+@require_POST
+def contact_log_view(request, pk: int):
+    """Log a contact that was just made; a refusal by the gate shows its reasons and stores nothing."""
+    case = get_object_or_404(visible_cases(request.user).select_related("account__debtor"), pk=pk)
+    form = ContactLogForm(request.POST)
+    if not form.is_valid():
+        return _contact_log_answer(request, case, form=form, status=400)
+    try:
+        contact_record(case_id=case.pk, actor=request.user, path="web", **form.cleaned_data)
+    except ContactForbidden as refusal:
+        decision = refusal.decision
+        refused = {
+            "reasons": [reason_label(reason.get("code", "")) for reason in decision.reasons],
+            "next_allowed_at": decision.next_allowed_at,
+            "zone": case.account.debtor.timezone,
+        }
+        return _contact_log_answer(request, case, form=form, status=409, refused=refused)
+    except DomainError as error:
+        return _contact_log_answer(request, case, form=form, status=error.http_status, problems=[error.message])
+    except PermissionDenied as error:
+        return _contact_log_answer(request, case, form=form, status=403, problems=[str(error)])
+    case = get_object_or_404(visible_cases(request.user).select_related("account__debtor"), pk=pk)
+    return _contact_log_answer(request, case, form=ContactLogForm(), done=_("Contact logged."))
+
+
+# --- Follow-up tasks (pinned on the worklist) -------------------------------------------------------------
+
+
+@login_required
+@require_POST
+def task_done_view(request, pk: int):
+    task = get_object_or_404(FollowUpTask.objects.filter(case__in=visible_cases(request.user)), pk=pk)
+    extra = {}
+    try:
+        task_complete(task_id=task.pk, actor=request.user)
+        extra["done"] = _("Task done.")
+    except DomainError as error:
+        extra["problems"] = [error.message]
+    except PermissionDenied as error:
+        extra["problems"] = [str(error)]
+    if not request.htmx:
+        return redirect("cases:worklist")
+    today = timezone.localdate()
+    context = {"tasks": tasks_due_for(user=request.user, today=today), "today": today, **extra}
+    return render(request, "negotiation/_due_tasks.html", context)
+
+
+# --- Supervisor: strategy steps and message templates ---------------------------------------------------
+
+
+def _require_supervisor(user) -> None:
+    if not (user.is_superuser or user.role in SUPERVISING_ROLES):
+        raise PermissionDenied(_("This page is for supervisors."))
+
+
+@login_required
+def strategy_edit(request):
+    """The contact strategy by class; each changed step is saved through the audited service."""
+    _require_supervisor(request.user)
+    queryset = ContactStrategy.objects.order_by("classification", "order", "pk")
+    formset = StrategyStepFormSet(request.POST or None, queryset=queryset)
+    if request.method == "POST":
+        if formset.is_valid():
+            for form in formset.forms:
+                if form.has_changed():
+                    strategy_step_update(step_id=form.instance.pk, actor=request.user, **form.cleaned_data_for_update())
+            messages.success(request, _("Contact strategy saved."))
+            return redirect("negotiation:strategy")
+        return render(request, "negotiation/strategy.html", {"formset": formset}, status=400)
+    return render(request, "negotiation/strategy.html", {"formset": formset})
+
+
+@login_required
+def template_list(request):
+    _require_supervisor(request.user)
+    return render(request, "negotiation/templates.html", {"templates": MessageTemplate.objects.all()})
+
+
+@login_required
+def template_edit(request, pk: int):
+    """Edit one message template; a screened word or an unknown placeholder is shown as a form error."""
+    _require_supervisor(request.user)
+    template = get_object_or_404(MessageTemplate, pk=pk)
+    form = MessageTemplateForm(request.POST or None, instance=template)
+    if request.method == "POST" and form.is_valid():
+        try:
+            message_template_update(template_id=template.pk, actor=request.user, **form.cleaned_data)
+        except DomainError as error:
+            form.add_error(None, error.message)
+        else:
+            messages.success(request, _("Template saved."))
+            return redirect("negotiation:templates")
+    status = 400 if request.method == "POST" else 200
+    return render(request, "negotiation/template_edit.html", {"form": form, "template": template}, status=status)

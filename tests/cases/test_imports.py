@@ -225,6 +225,15 @@ def test_names_are_stored_exactly_as_given(db):
     assert sorted(Debtor.objects.values_list("full_name", flat=True)) == sorted(names)
 
 
+def test_names_with_tabs_backslashes_and_line_breaks_are_stored_exactly(db):
+    names = ["tab\there", "back\\slash", "two\nlines", "carriage\rreturn", "\\N", "\\t"]
+
+    run_import([account_row(n, full_name=name, city=f"({name})") for n, name in enumerate(names, start=1)])
+
+    assert sorted(Debtor.objects.values_list("full_name", flat=True)) == sorted(names)
+    assert sorted(Debtor.objects.values_list("city", flat=True)) == sorted(f"({name})" for name in names)
+
+
 def test_a_cardholder_without_identity_number_is_keyed_by_the_account(db):
     run_import([account_row(1, jurisdiction="US", national_id="", mobile="+14155550123", timezone="")])
 
@@ -285,6 +294,37 @@ def test_a_changed_mobile_is_an_update_of_the_cardholder(db):
 
     assert (batch.created, batch.updated, batch.unchanged) == (0, 1, 0)
     assert Debtor.objects.get().mobile == "13700000000"
+
+
+def test_a_cleared_last_payment_date_is_an_update(db):
+    paid_before = (timezone.localdate() - timedelta(days=30)).isoformat()
+    run_import([account_row(1, last_payment_on=paid_before), account_row(2, last_payment_on=paid_before)])
+
+    batch = run_import([account_row(1), account_row(2)])
+
+    assert (batch.created, batch.updated, batch.unchanged) == (0, 2, 0)
+    assert list(CardAccount.objects.values_list("last_payment_on", flat=True)) == [None, None]
+
+
+def test_a_guarantors_changed_name_is_an_update(db):
+    run_import([account_row(1, guarantor_name="李强", guarantor_mobile="13800000001"), account_row(2)])
+
+    batch = run_import([account_row(1, guarantor_name="李小强", guarantor_mobile="13800000001"), account_row(2)])
+
+    assert (batch.created, batch.updated, batch.unchanged) == (0, 1, 1)
+    assert list(ContactPerson.objects.values_list("name", "mobile")) == [("李小强", "13800000001")]
+
+
+def test_an_updated_account_keeps_its_case_and_a_newly_delinquent_one_gets_one(db):
+    paid_up = {"principal_overdue": "0.00", "interest_overdue": "0.00", "fees_overdue": "0.00"}
+    run_import([account_row(1), account_row(2, **paid_up)])
+    first = Case.objects.get()
+
+    batch = run_import([account_row(1, principal_overdue="9000.00"), account_row(2)])
+
+    assert (batch.created, batch.updated, batch.unchanged) == (0, 2, 0)
+    assert Case.objects.get(account__external_ref="T00000001") == first
+    assert Case.objects.get(account__external_ref="T00000002").status == CaseStatus.NOTIFY
 
 
 def test_cases_are_opened_for_delinquent_rows_only(db):

@@ -283,5 +283,5 @@ def test_the_panel_records_a_promise_and_lists_it(client, case, collector):
 
     html = response.content.decode()
     assert response.status_code == 200
-    assert "Promise to pay recorded." in html
+    assert "承诺还款已登记。" in html
     assert "¥800.00" in html

@@ -119,7 +119,7 @@ def test_propose_plan_is_refused_with_the_guard_message_before_a_verified_verifi
         case_transition(case_id=case.pk, name="propose_plan", actor=collector)
 
     assert refused.value.details[0]["code"] == "verification_not_completed"
-    assert "not verified yet" in refused.value.details[0]["detail"]
+    assert "尚未核实" in refused.value.details[0]["detail"]
 
 
 def test_an_unverified_outcome_does_not_unlock_propose_plan(case, collector, verification):
@@ -347,7 +347,7 @@ def test_the_panel_starts_a_verification_and_shows_the_figures_form(client, case
 
     assert response.status_code == 200
     html = response.content.decode()
-    assert "Verification started." in html
+    assert "情况核实已开始。" in html
     assert 'name="monthly_income"' in html
 
 
@@ -371,7 +371,7 @@ def test_the_panel_shows_a_refused_upload_with_its_reason(client, verification, 
     )
 
     assert response.status_code == 400
-    assert "Only PDF, JPEG and PNG files are accepted" in response.content.decode()
+    assert "仅接受 PDF、JPEG 和 PNG 文件" in response.content.decode()
 
 
 def test_the_panel_lists_documents_with_their_download_link(client, document, collector):
