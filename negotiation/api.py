@@ -1,5 +1,6 @@
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
+from django.utils import timezone
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.parsers import FormParser, MultiPartParser
@@ -12,17 +13,22 @@ from compliance.policy import Purpose
 from negotiation.models import (
     Channel,
     Contact,
+    FollowUpTask,
     HardshipReason,
+    OutboundMessage,
     Outcome,
     Party,
     Promise,
     Verification,
     VerificationDocument,
 )
+from negotiation.selectors import tasks_due_for
 from negotiation.services import (
     contact_check,
     contact_record,
+    message_mark_delivered,
     promise_record,
+    task_complete,
     verification_complete,
     verification_document_add,
     verification_start,
@@ -248,3 +254,53 @@ class CasePromisesApi(APIView):
             due_on=data.validated_data["due_on"], contact_id=data.validated_data["contact"],
         )
         return Response(PromiseSerializer(promise).data, status=status.HTTP_201_CREATED)
+
+
+class TaskSerializer(serializers.ModelSerializer):
+    case_number = serializers.CharField(source="case.number")
+
+    class Meta:
+        model = FollowUpTask
+        fields = ["id", "case", "case_number", "kind", "due_on", "note", "source", "assigned_to", "done_at"]
+
+
+class TaskListApi(APIView):
+    class QuerySerializer(serializers.Serializer):
+        due_by = serializers.DateField(required=False, help_text="tasks due on or before this day (default today)")
+
+    @extend_schema(parameters=[QuerySerializer], responses=TaskSerializer(many=True))
+    def get(self, request):
+        """The caller's open follow-up tasks due by a day, oldest first."""
+        query = self.QuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        tasks = tasks_due_for(user=request.user, today=query.validated_data.get("due_by") or timezone.localdate())
+        return Response(TaskSerializer(tasks, many=True).data)
+
+
+class TaskCompleteApi(APIView):
+    @extend_schema(request=None, responses=TaskSerializer)
+    def post(self, request, pk: int):
+        """Tick a task done (its collector, or a supervisor)."""
+        task = get_object_or_404(FollowUpTask.objects.filter(case__in=visible_cases(request.user)), pk=pk)
+        return Response(TaskSerializer(task_complete(task_id=task.pk, actor=request.user)).data)
+
+
+class MessageDeliveryApi(APIView):
+    class InputSerializer(serializers.Serializer):
+        delivered_at = serializers.DateTimeField(required=False)
+
+    @extend_schema(
+        request=InputSerializer,
+        responses={200: inline_serializer("MessageDelivery", {"id": serializers.IntegerField(),
+                                                              "status": serializers.CharField(),
+                                                              "delivered_at": serializers.DateTimeField()})},
+        description="The SMS or email gateway reports that a sent message was delivered (idempotent).",
+    )
+    def post(self, request, pk: int):
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        message = get_object_or_404(OutboundMessage.objects.filter(case__in=visible_cases(request.user)), pk=pk)
+        message = message_mark_delivered(
+            message_id=message.pk, actor=request.user, delivered_at=data.validated_data.get("delivered_at")
+        )
+        return Response({"id": message.pk, "status": message.status, "delivered_at": message.delivered_at})

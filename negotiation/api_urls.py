@@ -10,6 +10,9 @@ urlpatterns = [
     path("verifications/<int:pk>/complete/", api.VerificationCompleteApi.as_view(), name="verification-complete"),
     path("verifications/<int:pk>/documents/", api.VerificationDocumentApi.as_view(), name="verification-documents"),
     path("cases/<int:pk>/promises/", api.CasePromisesApi.as_view(), name="case-promises"),
+    path("tasks/", api.TaskListApi.as_view(), name="task-list"),
+    path("tasks/<int:pk>/complete/", api.TaskCompleteApi.as_view(), name="task-complete"),
+    path("messages/<int:pk>/delivered/", api.MessageDeliveryApi.as_view(), name="message-delivered"),
     # Letters with proof, escalation, disputes (negotiation.api_escalation).
     path("cases/<int:pk>/letters/", esc.CaseLettersApi.as_view(), name="case-letters"),
     path("letters/<int:pk>/dispatched/", esc.LetterDispatchedApi.as_view(), name="letter-dispatched"),

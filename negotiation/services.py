@@ -49,6 +49,7 @@ class ErrorCode:
     CONTACT_IN_FUTURE = "contact_in_future"
     UNSUPPORTED_CHANNEL = "unsupported_channel"
     NO_RECIPIENT = "no_recipient"
+    NOT_SENT = "message_not_sent"
 
 
 class ContactForbidden(Conflict):
@@ -331,6 +332,32 @@ def _deliver(message: OutboundMessage):
     if message.channel == Channel.SMS:
         return sms_gateway().send(key=message.idempotency_key, to=message.recipient, text=message.body)
     return send_email(key=message.idempotency_key, to=message.recipient, subject=message.subject, text=message.body)
+
+
+DELIVERY_REPORTERS = {Role.ADMIN, Role.SUPERVISOR}
+
+
+def message_mark_delivered(*, message_id: int, actor, delivered_at: datetime | None = None) -> OutboundMessage:
+    """The gateway's delivery receipt (reported by its integration user); a repeat changes nothing."""
+    _require_role(actor, DELIVERY_REPORTERS, _("Your role does not report deliveries."))
+    with transaction.atomic():
+        message = OutboundMessage.objects.select_for_update(of=("self",)).get(pk=message_id)
+        if message.status == OutboundMessage.Status.DELIVERED:
+            return message
+        if message.status != OutboundMessage.Status.SENT:
+            raise Conflict(
+                _("Only a sent message can be delivered (it is “%(status)s”).")
+                % {"status": message.get_status_display()},
+                code=ErrorCode.NOT_SENT,
+            )
+        message.status = OutboundMessage.Status.DELIVERED
+        message.delivered_at = min(delivered_at or timezone.now(), timezone.now())
+        message.save(update_fields=["status", "delivered_at", "updated_at"])
+        audit.record(
+            actor=actor, action="message.delivered", target=message, case_id=message.case_id,
+            changes={"delivered_at": message.delivered_at},
+        )
+    return message
 
 
 def messages_release_held(*, now: datetime | None = None) -> list[int]:
@@ -645,6 +672,13 @@ def promises_judge(*, today: date | None = None) -> dict[str, int]:
                     detail=_("Promised %(amount)s by %(date)s; nothing was paid.")
                     % {"amount": promise.amount, "date": promise.due_on.isoformat()},
                     source_ref=f"promise:{promise.pk}",
+                )
+            if promise.status != Promise.Status.KEPT and promise.case.is_open:
+                task_create(
+                    case_id=case_id, kind=FollowUpTask.Kind.REVIEW_PROMISE, due_on=today, actor=None,
+                    source=FollowUpTask.Source.PROMISE,
+                    note=_("Promise of %(amount)s due %(date)s: %(status)s.")
+                    % {"amount": promise.amount, "date": promise.due_on.isoformat(), "status": promise.get_status_display()},
                 )
         counts[promise.status] += 1
     return counts

@@ -285,3 +285,25 @@ def test_the_panel_records_a_promise_and_lists_it(client, case, collector):
     assert response.status_code == 200
     assert "承诺还款已登记。" in html
     assert "¥800.00" in html
+
+
+def test_a_broken_promise_creates_a_review_task_for_the_collector(case, collector):
+    from negotiation.models import FollowUpTask
+
+    promise(case, collector)
+    promises_judge(today=date(2026, 12, 13))
+    promises_judge(today=date(2026, 12, 14))
+
+    task = FollowUpTask.objects.get(case=case)
+    assert (task.kind, task.source, task.due_on) == ("review_promise", "promise", date(2026, 12, 13))
+    assert task.assigned_to == case.assigned_to
+
+
+def test_a_kept_promise_creates_no_task(case, collector):
+    from negotiation.models import FollowUpTask
+
+    promise(case, collector)
+    pay(case, "1000.00", local(DUE))
+    promises_judge(today=date(2026, 12, 13))
+
+    assert not FollowUpTask.objects.exists()
