@@ -198,3 +198,12 @@ def test_a_supervisor_sees_the_template_list(client, supervisor):
 
     assert response.status_code == 200
     assert "collection_notice" in response.content.decode()
+
+
+def test_the_template_page_shows_the_placeholders_literally(client, supervisor):
+    from negotiation.models import MessageTemplate
+
+    template = MessageTemplate.objects.first()
+    client.force_login(supervisor)
+    body = client.get(f"/negotiation/templates/{template.pk}/").content.decode()
+    assert "{{ name }}" in body and "{{ case_number }}" in body
