@@ -4,7 +4,9 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
-from django.db.models import Count, Q, QuerySet, Sum, Value
+from django.apps import apps
+from django.db.models import Case as SqlCase
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery, Sum, Value, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -79,10 +81,17 @@ def _case_number_pk(term: str) -> int:
 def worklist_for(*, user, filters: WorklistFilters, today: date | None = None) -> QuerySet[Case]:
     """Cases this user may work, best first. One query, whatever the page size."""
     today = today or timezone.localdate()
+    # Promises live in negotiation, above cases: reached by name, never imported.
+    promise = apps.get_model("negotiation", "Promise")
+    earliest_promise = (
+        promise.objects.filter(case=OuterRef("pk"), status="pending").order_by("due_on").values("due_on")[:1]
+    )
     return (
         filters.apply(visible_cases(user), today)
         .select_related("account__debtor", "assigned_to", "team")
-        .order_by("-priority", "next_action_on", "pk")
+        .annotate(promise_due_on=Subquery(earliest_promise))
+        .annotate(promise_due=SqlCase(When(promise_due_on__lte=today, then=Value(1)), default=Value(0)))
+        .order_by("-priority", "-promise_due", "next_action_on", "pk")
     )
 
 

@@ -591,3 +591,22 @@ def test_a_reason_typed_with_a_mobile_number_is_masked_in_the_timeline(client, s
     body = client.get(f"/cases/{case.pk}/").content.decode()
     assert "13912345678" not in body
     assert "139****5678" in body
+
+
+def test_a_case_with_a_promise_due_comes_first_among_equals_and_shows_its_date(client, collector, team):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from negotiation.models import Promise
+    from tests.factories import CaseFactory
+
+    quiet = CaseFactory(team=team, priority=300)
+    promised = CaseFactory(team=team, priority=300)
+    due = timezone.localdate() - timedelta(days=1)
+    Promise.objects.create(case=promised, amount="500.00", due_on=due, status="pending")
+    client.force_login(collector)
+    response = client.get("/cases/")
+    rows = [case.pk for case in response.context["page"].object_list]
+    assert rows.index(promised.pk) < rows.index(quiet.pk)
+    assert due.isoformat() in response.content.decode()
