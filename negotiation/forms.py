@@ -18,10 +18,27 @@ from negotiation.models import (
 )
 
 MONEY_FIELD = {"max_digits": 14, "decimal_places": 2, "min_value": Decimal("0.00")}
+CHOOSE = [("", _("— choose —"))]
 
 
-class VerificationForm(forms.Form):
-    hardship_reason = forms.ChoiceField(label=_("Hardship reason"), choices=HardshipReason.choices)
+def chosen(choices) -> list:
+    """Choices that start empty: a collector must pick an outcome, never inherit the first one."""
+    return CHOOSE + list(choices)
+
+
+class PanelForm(forms.Form):
+    """The panel's forms share the case page with the contact form: their element ids get a prefix."""
+
+    id_prefix = "panel"
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("auto_id", f"{self.id_prefix}-%s")
+        super().__init__(*args, **kwargs)
+
+
+class VerificationForm(PanelForm):
+    id_prefix = "verification"
+    hardship_reason = forms.ChoiceField(label=_("Hardship reason"), choices=chosen(HardshipReason.choices))
     monthly_income = forms.DecimalField(label=_("Monthly income (¥)"), **MONEY_FIELD)
     essential_expenses = forms.DecimalField(label=_("Essential expenses (¥)"), **MONEY_FIELD)
     other_debt_payments = forms.DecimalField(
@@ -29,10 +46,12 @@ class VerificationForm(forms.Form):
     )
     dependants = forms.IntegerField(label=_("Dependants"), min_value=0, max_value=50, initial=0)
     notes = forms.CharField(label=_("Notes"), required=False, max_length=4000, widget=forms.Textarea(attrs={"rows": 3}))
-    outcome = forms.ChoiceField(label=_("Outcome"), choices=Verification.Outcome.choices)
+    outcome = forms.ChoiceField(label=_("Outcome"), choices=chosen(Verification.Outcome.choices))
 
 
-class DocumentForm(forms.Form):
+class DocumentForm(PanelForm):
+    id_prefix = "document"
+
     kind = forms.ChoiceField(label=_("Kind"), choices=VerificationDocument.Kind.choices)
     file = forms.FileField(
         label=_("File (PDF, JPEG, PNG)"),
@@ -40,7 +59,9 @@ class DocumentForm(forms.Form):
     )
 
 
-class PromiseForm(forms.Form):
+class PromiseForm(PanelForm):
+    id_prefix = "promise"
+
     amount = forms.DecimalField(label=_("Amount (¥)"), max_digits=14, decimal_places=2, min_value=Decimal("0.01"))
     due_on = forms.DateField(label=_("Due on"), widget=forms.DateInput(attrs={"type": "date"}))
 
@@ -57,7 +78,7 @@ class ContactLogForm(forms.Form):
 
     channel = forms.ChoiceField(label=_("Channel"), choices=Channel.choices, initial=Channel.PHONE)
     party = forms.ChoiceField(label=_("Party"), choices=Party.choices, initial=Party.DEBTOR)
-    outcome = forms.ChoiceField(label=_("Outcome"), choices=Outcome.choices)
+    outcome = forms.ChoiceField(label=_("Outcome"), choices=chosen(Outcome.choices))
     duration_seconds = forms.IntegerField(
         label=_("Duration (s)"), required=False, min_value=0, max_value=24 * 3600,
         widget=forms.NumberInput(attrs={"inputmode": "numeric", "size": 5}),
