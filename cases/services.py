@@ -1,14 +1,16 @@
 """Every write to cases, accounts and payments. Each runs in one transaction and records its audit event."""
 
+import heapq
+from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
+from django.db import connection, transaction
+from django.db.models import BigIntegerField, Exists, F, IntegerField, JSONField, OuterRef, Q, Subquery, When
 from django.db.models import Case as SqlCase
-from django.db.models import Exists, F, IntegerField, OuterRef, Q, Subquery, When
 from django.db.models import Value as V
 from django.db.models.functions import Cast, Floor, Least
 from django.utils import timezone
@@ -160,28 +162,24 @@ def case_transition_by_system(*, case_id: int, name: str, reason: str = "") -> C
 
 # --- Opening and assigning cases -----------------------------------------------------------------
 
-
-def _assign(cases: list[Case]) -> None:
-    """Put each case in the team its rules name and on that team's least-loaded collector."""
-    rules_in_order = list(AssignmentRule.objects.filter(active=True).order_by("position", "pk"))
-    loads: dict[int, dict[int, int]] = {}
-    for case in cases:
-        rule = next((r for r in rules_in_order if r.matches(case)), None)
-        if rule is None:
-            continue
-        case.team_id = rule.team_id
-        if rule.team_id not in loads:  # one query per team, not per case
-            loads[rule.team_id] = team_load(team_id=rule.team_id)
-        load = loads[rule.team_id]
-        if load:
-            collector_id = min(load, key=lambda pk: (load[pk], pk))
-            case.assigned_to_id = collector_id
-            load[collector_id] += 1
-
-
 CLASS_POINTS = {rules.EARLY: 0, rules.MID: 200, rules.WILFUL: 300}
 MAX_AMOUNT_POINTS = 400  # one point per full ¥1,000 overdue
 MAX_DAYS_POINTS = 300  # one point per day past due, in steps of ten
+OPEN_CHUNK = 5000  # accounts per INSERT … SELECT and per transaction
+# The columns the opening INSERT … SELECT fills, in this order; every other column of a case is nullable.
+OPENING_COLUMNS = (
+    "account_id",
+    "status",
+    "classification",
+    "bucket",
+    "priority",
+    "team_id",
+    "next_action_on",
+    "opened_at",
+    "wilful_suggested",
+    "wilful_evidence",
+    "wilful_reason",
+)
 
 
 def _priority(classification: str, overdue: Decimal, days: int) -> int:
@@ -194,50 +192,140 @@ def _priority(classification: str, overdue: Decimal, days: int) -> int:
 
 
 def cases_open_for_accounts(*, account_ids: Iterable[int], today: date | None = None) -> int:
-    """Open a case in `notify` for each delinquent account without an open one; returns how many."""
+    """Open a case in `notify` for each delinquent account without an open one, in the team its rules
+    name and on that team's least-loaded collector; returns how many. A few statements per chunk."""
     today = today or timezone.localdate()
     thresholds = ClassificationPolicy.current().thresholds()
+    assignment_rules = list(AssignmentRule.objects.filter(active=True).order_by("position", "pk"))
     account_ids = list(account_ids)
     opened = 0
-    for start in range(0, len(account_ids), 2000):
-        chunk = account_ids[start : start + 2000]
+    for start in range(0, len(account_ids), OPEN_CHUNK):
         with transaction.atomic():
-            accounts = (
-                CardAccount.objects.filter(pk__in=chunk, overdue_total__gt=0, delinquent_since__isnull=False)
-                .exclude(Exists(Case.objects.filter(account=OuterRef("pk"), status__in=Case.OPEN_STATES)))
-                # A supervisor closed this delinquency's case (written off, sold, fraud): do not reopen it.
-                .exclude(
-                    Exists(
-                        Case.objects.filter(
-                            account=OuterRef("pk"),
-                            status=CaseStatus.CLOSED,
-                            opened_at__date__gte=OuterRef("delinquent_since"),
-                        )
-                    )
-                )
-                .select_related("debtor")
+            new_cases = _cases_insert(
+                account_ids=account_ids[start : start + OPEN_CHUNK],
+                today=today,
+                thresholds=thresholds,
+                assignment_rules=assignment_rules,
             )
-            new_cases = []
-            for account in accounts:
-                days = account.days_past_due(today)
-                cls = rules.base_classification(days=days, overdue=account.overdue_total, thresholds=thresholds)
-                case = Case(
-                    account=account,
-                    classification=cls,
-                    bucket=rules.bucket_for(days),
-                    priority=_priority(cls, account.overdue_total, days),
-                    next_action_on=today,
-                )
-                new_cases.append(case)
-            _assign(new_cases)
-            Case.objects.bulk_create(new_cases)
+            _cases_give_collectors(new_cases)
             if new_cases:
                 audit.record(
                     action="case.open",
-                    changes={"cases": len(new_cases), "accounts": [c.account_id for c in new_cases][:50]},
+                    changes={"cases": len(new_cases), "accounts": [account for _c, account, _t in new_cases][:50]},
                 )
             opened += len(new_cases)
     return opened
+
+
+def _cases_insert(
+    *, account_ids: list[int], today: date, thresholds: rules.Thresholds, assignment_rules: list[AssignmentRule]
+) -> list[tuple[int, int, int | None]]:
+    """One INSERT … SELECT of a `notify` case for each of these accounts that needs one, with its class,
+    bucket, priority and team computed in SQL; (case, account, team) of each new case, in case order."""
+    early = _early_q(thresholds, today)
+    needing = (
+        CardAccount.objects.filter(pk__in=account_ids, overdue_total__gt=0, delinquent_since__isnull=False)
+        .exclude(Exists(Case.objects.filter(account=OuterRef("pk"), status__in=Case.OPEN_STATES)))
+        # A supervisor closed this delinquency's case (written off, sold, fraud): do not reopen it.
+        .exclude(
+            Exists(
+                Case.objects.filter(
+                    account=OuterRef("pk"),
+                    status=CaseStatus.CLOSED,
+                    opened_at__date__gte=OuterRef("delinquent_since"),
+                )
+            )
+        )
+        # The annotations are named new_<column>: "status" is also a column of the account.
+        .annotate(new_classification=SqlCase(When(early, then=V(rules.EARLY)), default=V(rules.MID)))
+        .annotate(
+            new_account_id=F("pk"),
+            new_status=V(CaseStatus.NOTIFY.value),
+            new_bucket=_bucket_sql(today),
+            new_priority=SqlCase(
+                When(early, then=V(CLASS_POINTS[rules.EARLY])), default=V(CLASS_POINTS[rules.MID])
+            )
+            + _account_points_sql(today),
+            new_team_id=_team_sql(assignment_rules),
+            new_next_action_on=V(today),
+            new_opened_at=V(timezone.now()),
+            new_wilful_suggested=V(False),
+            new_wilful_evidence=V([], output_field=JSONField()),
+            new_wilful_reason=V(""),
+        )
+        .order_by("pk")
+        # Django 5.2 selects values_list() names in the order given, which must be OPENING_COLUMNS'.
+        .values_list(*[f"new_{column}" for column in OPENING_COLUMNS])
+    )
+    select, params = needing.query.sql_with_params()
+    quote = connection.ops.quote_name
+    # The ORM has no INSERT … SELECT: the SELECT is the queryset above, compiled for this database, and
+    # only this line is raw SQL. RETURNING needs PostgreSQL or SQLite 3.35+.
+    sql = (
+        f"INSERT INTO {quote(Case._meta.db_table)} ({', '.join(quote(column) for column in OPENING_COLUMNS)}) "
+        f"{select} RETURNING {quote('id')}, {quote('account_id')}, {quote('team_id')}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return sorted(cursor.fetchall())
+
+
+def _cases_give_collectors(new_cases: list[tuple[int, int, int | None]]) -> None:
+    """Give each team's new cases, in order, to its least-loaded active collector (ties: the lowest id),
+    counting each case as it is given; one query per team, one UPDATE per collector that gets any."""
+    by_team: dict[int, list[int]] = defaultdict(list)
+    for case_id, _account, team_id in new_cases:
+        if team_id is not None:
+            by_team[team_id].append(case_id)
+    for team_id, case_ids in by_team.items():
+        loads = [(load, collector_id) for collector_id, load in team_load(team_id=team_id).items()]
+        if not loads:
+            continue
+        heapq.heapify(loads)
+        given: dict[int, list[int]] = defaultdict(list)
+        for case_id in case_ids:
+            load, collector_id = loads[0]
+            given[collector_id].append(case_id)
+            heapq.heapreplace(loads, (load + 1, collector_id))
+        for collector_id, ids in given.items():
+            Case.objects.filter(pk__in=ids).update(assigned_to_id=collector_id)
+
+
+def _early_q(thresholds: rules.Thresholds, today: date, account: str = "") -> Q:
+    """`rules.base_classification` is early, as a filter on the account (reached by the path `account`)."""
+    return Q(**{f"{account}overdue_total__lte": thresholds.early_max_amount}) & (
+        Q(**{f"{account}delinquent_since__isnull": True})
+        | Q(**{f"{account}delinquent_since__gte": today - timedelta(days=thresholds.early_max_days)})
+    )
+
+
+def _bucket_sql(today: date) -> SqlCase:
+    """`rules.bucket_for` of an account's days past due, as SQL over its delinquent_since."""
+    whens = []
+    for bucket, oldest, newest in rules.bucket_cutoffs(today):
+        in_range = Q(delinquent_since__lte=newest)
+        if oldest is not None:
+            in_range &= Q(delinquent_since__gte=oldest)
+        whens.append(When(in_range, then=V(bucket)))
+    return SqlCase(*whens, default=V(rules.CURRENT))
+
+
+def _team_sql(assignment_rules: list[AssignmentRule]) -> SqlCase:
+    """The team of the first rule that matches the new case's class (annotated as new_classification)
+    and its cardholder's city; none when no rule does."""
+    whens = []
+    default = None
+    for rule in assignment_rules:
+        condition = Q()
+        if rule.classification:
+            condition &= Q(new_classification=rule.classification)
+        if rule.city:
+            condition &= Q(debtor__city=rule.city)
+        if not condition:  # a rule for any class and city: it matches whatever the later ones would
+            default = rule.team_id
+            break
+        whens.append(When(condition, then=V(rule.team_id)))
+    return SqlCase(*whens, default=V(default), output_field=BigIntegerField())
 
 
 def case_reassign(*, case_ids: list[int], collector_id: int, actor: User) -> int:
@@ -519,10 +607,7 @@ def cases_refresh_aging(*, today: date | None = None) -> dict:
             Q(account__delinquent_since__isnull=True) | Q(account__delinquent_since__gt=today - timedelta(days=1))
         ).exclude(bucket=rules.CURRENT).update(bucket=rules.CURRENT)
 
-        early = Q(account__overdue_total__lte=thresholds.early_max_amount) & (
-            Q(account__delinquent_since__isnull=True)
-            | Q(account__delinquent_since__gte=today - timedelta(days=thresholds.early_max_days))
-        )
+        early = _early_q(thresholds, today, account="account__")
         not_wilful = open_cases.exclude(classification=rules.WILFUL)
         not_wilful.filter(early).exclude(classification=rules.EARLY).update(classification=rules.EARLY)
         not_wilful.exclude(early).exclude(classification=rules.MID).update(classification=rules.MID)
@@ -543,6 +628,14 @@ def _priority_sql(today: date):
         *[When(classification=cls, then=V(points)) for cls, points in CLASS_POINTS.items()],
         output_field=IntegerField(),
     )
+    account_points = CardAccount.objects.filter(pk=OuterRef("account_id")).annotate(
+        points=_account_points_sql(today)
+    )
+    return class_points + Subquery(account_points.values("points")[:1], output_field=IntegerField())
+
+
+def _account_points_sql(today: date):
+    """The amount and days-past-due points of `_priority`, as SQL over an account's columns."""
     # Days past due as date comparisons, which every database evaluates the same way.
     days_points = SqlCase(
         *[
@@ -553,10 +646,7 @@ def _priority_sql(today: date):
         output_field=IntegerField(),
     )
     amount_points = Cast(Least(Floor(F("overdue_total") / V(1000)), V(MAX_AMOUNT_POINTS)), IntegerField())
-    account_points = CardAccount.objects.filter(pk=OuterRef("account_id")).annotate(
-        points=amount_points + days_points
-    )
-    return class_points + Subquery(account_points.values("points")[:1], output_field=IntegerField())
+    return amount_points + days_points
 
 
 # --- Classification policy -------------------------------------------------------------------------
