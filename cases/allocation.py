@@ -15,7 +15,9 @@ class Allocation:
     unapplied: Decimal
 
 
-def allocate(*, amount: Decimal, principal: Decimal, interest: Decimal, fees: Decimal, days_past_due: int) -> Allocation:
+def allocate(
+    *, amount: Decimal, principal: Decimal, interest: Decimal, fees: Decimal, days_past_due: int
+) -> Allocation:
     """Days past due 1–90: interest and fees first, then principal; 91 and over: principal first."""
     if days_past_due > PRINCIPAL_FIRST_AFTER_DAYS:
         order = ("principal", "interest", "fees")

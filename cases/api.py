@@ -60,7 +60,9 @@ class CaseListApi(ListAPIView):
 class CaseDetailApi(APIView):
     @extend_schema(responses=CaseDetailSerializer)
     def get(self, request, pk: int):
-        case = get_object_or_404(visible_cases(request.user).select_related("account__debtor", "assigned_to", "team"), pk=pk)
+        case = get_object_or_404(
+            visible_cases(request.user).select_related("account__debtor", "assigned_to", "team"), pk=pk
+        )
         return Response(CaseDetailSerializer(case, context={"request": request}).data)
 
 

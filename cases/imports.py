@@ -715,7 +715,7 @@ def _copy_text(value) -> str:
         return "\\N"
     if isinstance(value, str):
         return value.translate(_COPY_ESCAPES)
-    return str(value)  # int, Decimal, date, bool and an aware datetime read back as themselves
+    return str(value)  # an int, Decimal, date or bool reads back as itself
 
 
 def _update(model, names: tuple[str, ...], rows: list[tuple]) -> None:
@@ -734,8 +734,7 @@ def _update(model, names: tuple[str, ...], rows: list[tuple]) -> None:
             return
         # Each value is cast to its column's type: a VALUES column of strings or NULLs is text.
         assignments = ", ".join(
-            f"{column} = new.{column}::{field.cast_db_type(connection)}"
-            for column, field in ((quote(field.column), field) for field in fields)
+            f"{quote(field.column)} = new.{quote(field.column)}::{field.cast_db_type(connection)}" for field in fields
         )
         one = f"({', '.join(['%s'] * (len(fields) + 1))})"
         columns = ", ".join(quote(field.column) for field in fields)

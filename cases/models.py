@@ -169,6 +169,9 @@ class Payment(models.Model):
         indexes = [models.Index(fields=["account", "-paid_at"], name="payment_account_idx")]
         constraints = [models.CheckConstraint(condition=Q(amount__gt=0), name="payment_amount_positive")]
 
+    def __str__(self) -> str:
+        return f"{self.external_ref} {self.amount}"
+
 
 class ClassificationPolicy(models.Model):
     """Editable thresholds for early / mid and for suggesting wilful; one row (pk=1)."""
@@ -185,6 +188,9 @@ class ClassificationPolicy(models.Model):
     class Meta:
         verbose_name = _("classification policy")
         verbose_name_plural = _("classification policy")
+
+    def __str__(self) -> str:
+        return str(_("classification policy"))
 
     @classmethod
     def current(cls) -> "ClassificationPolicy":
@@ -345,13 +351,24 @@ class Case(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
         ]
         indexes = [
             models.Index(
-                F("team"), F("status"), F("priority").desc(), F("next_action_on"), F("id"), name="case_team_worklist_idx"
+                F("team"),
+                F("status"),
+                F("priority").desc(),
+                F("next_action_on"),
+                F("id"),
+                name="case_team_worklist_idx",
             ),
             models.Index(
-                F("assigned_to"), F("status"), F("priority").desc(), F("next_action_on"), F("id"),
+                F("assigned_to"),
+                F("status"),
+                F("priority").desc(),
+                F("next_action_on"),
+                F("id"),
                 name="case_collector_worklist_idx",
             ),
-            models.Index(F("status"), F("priority").desc(), F("next_action_on"), F("id"), name="case_status_worklist_idx"),
+            models.Index(
+                F("status"), F("priority").desc(), F("next_action_on"), F("id"), name="case_status_worklist_idx"
+            ),
             models.Index(fields=["classification", "status"], name="case_class_status_idx"),
             models.Index(fields=["bucket", "status"], name="case_bucket_status_idx"),
         ]
@@ -394,9 +411,7 @@ class Case(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
     def sign_agreement(self):
         """The cardholder signed the repayment agreement."""
 
-    @transition(
-        field=status, source=CaseStatus.SIGNED_AGREEMENT, target=CaseStatus.FOLLOW_UP, permission=case_worker
-    )
+    @transition(field=status, source=CaseStatus.SIGNED_AGREEMENT, target=CaseStatus.FOLLOW_UP, permission=case_worker)
     def start_follow_up(self):
         """Installments are being followed."""
 
@@ -417,9 +432,7 @@ class Case(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
     def escalate(self):
         """Hand the case to legal or an agency track."""
 
-    @transition(
-        field=status, source=CaseStatus.ESCALATED, target=CaseStatus.FIRST_CONTACT, permission=supervisor_only
-    )
+    @transition(field=status, source=CaseStatus.ESCALATED, target=CaseStatus.FIRST_CONTACT, permission=supervisor_only)
     def return_to_negotiation(self):
         """Bring an escalated case back to negotiation."""
 
@@ -455,6 +468,9 @@ class CaseTransition(models.Model):
         ordering = ["-at", "-pk"]
         indexes = [models.Index(fields=["case", "-at"], name="transition_case_idx")]
 
+    def __str__(self) -> str:
+        return f"{self.case_id}: {self.source} → {self.target}"
+
 
 class CaseEvidence(models.Model):
     """A fact that counts toward a wilful suggestion (a delivered demand, a broken promise, ...)."""
@@ -480,6 +496,9 @@ class CaseEvidence(models.Model):
                 fields=["case", "kind", "source_ref"], condition=~Q(source_ref=""), name="evidence_source_unique"
             ),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.case_id}: {self.kind} {self.occurred_on}"
 
 
 class ImportBatch(models.Model):
@@ -507,6 +526,9 @@ class ImportBatch(models.Model):
         ordering = ["-started_at"]
         verbose_name = _("import batch")
         verbose_name_plural = _("import batches")
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.filename}"
 
     def summary(self) -> dict:
         return {

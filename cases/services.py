@@ -242,9 +242,7 @@ def _cases_insert(
             new_account_id=F("pk"),
             new_status=V(CaseStatus.NOTIFY.value),
             new_bucket=_bucket_sql(today),
-            new_priority=SqlCase(
-                When(early, then=V(CLASS_POINTS[rules.EARLY])), default=V(CLASS_POINTS[rules.MID])
-            )
+            new_priority=SqlCase(When(early, then=V(CLASS_POINTS[rules.EARLY])), default=V(CLASS_POINTS[rules.MID]))
             + _account_points_sql(today),
             new_team_id=_team_sql(assignment_rules),
             new_next_action_on=V(today),
@@ -337,9 +335,10 @@ def case_reassign(*, case_ids: list[int], collector_id: int, actor: User) -> int
         raise DomainError(_("Choose an active collector who belongs to a team."), code=ErrorCode.NOT_A_COLLECTOR)
     if actor.role not in (Role.SUPERVISOR, Role.ADMIN) and not actor.is_superuser:
         raise PermissionDenied(_("Only supervisors reassign cases."))
-    if not actor.sees_all_teams and not Team.objects.filter(
-        Q(supervisor=actor) | Q(pk=actor.team_id), pk=collector.team_id
-    ).exists():
+    if (
+        not actor.sees_all_teams
+        and not Team.objects.filter(Q(supervisor=actor) | Q(pk=actor.team_id), pk=collector.team_id).exists()
+    ):
         raise PermissionDenied(_("That collector is not in your team."))
     with transaction.atomic():
         cases = list(
@@ -375,10 +374,12 @@ def case_refresh_wilful_suggestion(*, case_id: int, today: date | None = None) -
         )
         found = [{"code": s.code, "dates": [d.isoformat() for d in s.dates]} for s in suggestions]
         # After a supervisor dismissed a suggestion, only new evidence can raise it again.
-        new_since_dismissal = case.wilful_dismissed_at is None or case.evidence.filter(
-            created_at__gt=case.wilful_dismissed_at
-        ).exists()
-        suggested = bool(found) and case.is_open and case.classification != Classification.WILFUL and new_since_dismissal
+        new_since_dismissal = (
+            case.wilful_dismissed_at is None or case.evidence.filter(created_at__gt=case.wilful_dismissed_at).exists()
+        )
+        suggested = (
+            bool(found) and case.is_open and case.classification != Classification.WILFUL and new_since_dismissal
+        )
         if found != case.wilful_evidence or suggested != case.wilful_suggested:
             Case.objects.filter(pk=case.pk).update(wilful_evidence=found, wilful_suggested=suggested)
             audit.record(
@@ -471,7 +472,10 @@ def case_dismiss_wilful(*, case_id: int, actor: User, reason: str) -> Case:
             raise Conflict(_("This case has no wilful suggestion to dismiss."), code=ErrorCode.NOT_SUGGESTED)
         Case.objects.filter(pk=case.pk).update(wilful_suggested=False, wilful_dismissed_at=timezone.now())
         audit.record(
-            actor=actor, action="case.dismiss_wilful", target=case, changes={"wilful_suggested": [True, False]},
+            actor=actor,
+            action="case.dismiss_wilful",
+            target=case,
+            changes={"wilful_suggested": [True, False]},
             reason=reason,
         )
         case.refresh_from_db()
@@ -628,9 +632,7 @@ def _priority_sql(today: date):
         *[When(classification=cls, then=V(points)) for cls, points in CLASS_POINTS.items()],
         output_field=IntegerField(),
     )
-    account_points = CardAccount.objects.filter(pk=OuterRef("account_id")).annotate(
-        points=_account_points_sql(today)
-    )
+    account_points = CardAccount.objects.filter(pk=OuterRef("account_id")).annotate(points=_account_points_sql(today))
     return class_points + Subquery(account_points.values("points")[:1], output_field=IntegerField())
 
 

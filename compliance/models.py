@@ -55,6 +55,9 @@ class AuditEvent(models.Model):
             models.Index(fields=["actor", "-at"], name="audit_actor_idx"),
         ]
 
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.action}"
+
     def save(self, *args, **kwargs):
         if self.pk is not None:
             raise AuditLogIsAppendOnly(_("Audit events cannot be changed."))
@@ -94,7 +97,9 @@ class ContactPolicy(models.Model):
     version = models.PositiveIntegerField(_("version"))
     contact_start = models.TimeField(_("contact allowed from"))
     contact_end = models.TimeField(_("contact allowed until"))
-    daily_attempt_limit = models.PositiveSmallIntegerField(_("call attempts a day to one number"), null=True, blank=True)
+    daily_attempt_limit = models.PositiveSmallIntegerField(
+        _("call attempts a day to one number"), null=True, blank=True
+    )
     daily_conversation_limit = models.PositiveSmallIntegerField(_("conversations a day"), null=True, blank=True)
     weekly_attempt_limit = models.PositiveSmallIntegerField(_("call attempts in seven days"), null=True, blank=True)
     cooling_off_days = models.PositiveSmallIntegerField(_("quiet days after a conversation"), null=True, blank=True)

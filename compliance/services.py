@@ -133,8 +133,12 @@ def hold_set(*, case_id: int, kind: str, reason: str, actor=None, expires_at: da
                 case_id=case_id, kind=kind, reason=reason, set_by=actor, set_at=now, expires_at=expires_at
             )
             audit.record(
-                actor=actor, action="hold.set", target=hold, case_id=case_id,
-                changes={"kind": kind, "expires_at": expires_at}, reason=reason,
+                actor=actor,
+                action="hold.set",
+                target=hold,
+                case_id=case_id,
+                changes={"kind": kind, "expires_at": expires_at},
+                reason=reason,
             )
     except IntegrityError as exc:
         raise Conflict(_("This case already has an active hold of that kind."), code=ErrorCode.HOLD_EXISTS) from exc
@@ -156,7 +160,11 @@ def hold_lift(*, hold_id: int, reason: str, actor=None) -> Hold:
         hold.lift_reason = reason
         hold.save(update_fields=["lifted_at", "lifted_by", "lift_reason"])
         audit.record(
-            actor=actor, action="hold.lift", target=hold, case_id=hold.case_id, changes={"kind": hold.kind},
+            actor=actor,
+            action="hold.lift",
+            target=hold,
+            case_id=hold.case_id,
+            changes={"kind": hold.kind},
             reason=reason,
         )
     return hold
@@ -281,9 +289,7 @@ def complaint_register(
     _require_role(actor, COMPLAINT_REGISTRARS, _("Your role may not register complaints."))
     if channel not in Complaint.Channel.values or category not in Complaint.Category.values:
         raise DomainError(_("Choose a channel and a category from the lists."), code=ComplaintErrorCode.INVALID_CHOICE)
-    description = _required_text(
-        description, _("Describe the complaint."), ComplaintErrorCode.DESCRIPTION_REQUIRED
-    )
+    description = _required_text(description, _("Describe the complaint."), ComplaintErrorCode.DESCRIPTION_REQUIRED)
     now = timezone.now()
     received_at = received_at or now
     if received_at > now:
@@ -332,9 +338,7 @@ def complaint_acknowledge(*, complaint_id: int, actor) -> Complaint:
         complaint = _locked_complaint(complaint_id)
         _refuse_if_resolved(complaint)
         if complaint.status == Complaint.Status.ACKNOWLEDGED:
-            raise Conflict(
-                _("This complaint was already acknowledged."), code=ComplaintErrorCode.ALREADY_ACKNOWLEDGED
-            )
+            raise Conflict(_("This complaint was already acknowledged."), code=ComplaintErrorCode.ALREADY_ACKNOWLEDGED)
         complaint.status = Complaint.Status.ACKNOWLEDGED
         complaint.acknowledged_at = timezone.now()
         complaint.handler = complaint.handler or actor
@@ -397,9 +401,7 @@ def complaint_extend(*, complaint_id: int, actor, reason: str) -> Complaint:
         if complaint.extended:
             raise Conflict(_("This complaint was already extended."), code=ComplaintErrorCode.ALREADY_EXTENDED)
         if not complaint.complex:
-            raise Conflict(
-                _("Only a complaint marked complex can be extended."), code=ComplaintErrorCode.NOT_COMPLEX
-            )
+            raise Conflict(_("Only a complaint marked complex can be extended."), code=ComplaintErrorCode.NOT_COMPLEX)
         _refuse_if_past_due(complaint, timezone.now())
         complaint.extended = True
         complaint.extension_approved_by = actor
@@ -419,9 +421,7 @@ def complaint_extend(*, complaint_id: int, actor, reason: str) -> Complaint:
 def _complaint_holds(case_id: int) -> dict[int, tuple[int, bool]]:
     """complaint id → (hold id it relies on, whether it put that hold), from the registration events:
     the audit log is where a complaint's hold is recorded."""
-    events = AuditEvent.objects.filter(case_id=case_id, action=COMPLAINT_REGISTERED).values_list(
-        "target_id", "changes"
-    )
+    events = AuditEvent.objects.filter(case_id=case_id, action=COMPLAINT_REGISTERED).values_list("target_id", "changes")
     return {
         int(target_id): (changes["hold_id"], bool(changes.get("hold_put")))
         for target_id, changes in events
@@ -707,7 +707,12 @@ def text_screen(
     matches = screening.screen(text, screening_terms_active() if terms is None else terms)
     if matches:
         _screening_hit_record(
-            text=text, matches=matches, source=source, case_id=case_id, author=author, source_ref=source_ref,
+            text=text,
+            matches=matches,
+            source=source,
+            case_id=case_id,
+            author=author,
+            source_ref=source_ref,
             action=ScreeningHit.Action.BLOCKED if block else ScreeningHit.Action.FLAGGED,
         )
     return matches
@@ -722,11 +727,20 @@ def _screening_hit_record(
     excerpt = masking.mask_text(screening.excerpt(text, matches[0]))[: screening.EXCERPT_LIMIT]
     with transaction.atomic():
         hit = ScreeningHit.objects.create(
-            source=source, action=action, case_id=case_id, author=author, terms=terms, categories=categories,
-            excerpt=excerpt, source_ref=source_ref[:80],
+            source=source,
+            action=action,
+            case_id=case_id,
+            author=author,
+            terms=terms,
+            categories=categories,
+            excerpt=excerpt,
+            source_ref=source_ref[:80],
         )
         audit.record(
-            actor=author, action=f"screening.{action}", target=hit, case_id=case_id,
+            actor=author,
+            action=f"screening.{action}",
+            target=hit,
+            case_id=case_id,
             changes={"source": source, "terms": terms, "categories": categories, "source_ref": source_ref},
         )
     return hit
@@ -770,7 +784,9 @@ def screening_term_add(*, language: str, category: str, term: str, actor) -> Scr
                 return existing
             created = ScreeningTerm.objects.create(language=language, category=category, term=term, created_by=actor)
             audit.record(
-                actor=actor, action="screening_term.add", target=created,
+                actor=actor,
+                action="screening_term.add",
+                target=created,
                 changes={"language": language, "category": category, "term": term},
             )
     except IntegrityError as exc:
@@ -799,8 +815,11 @@ def _screening_term_set_active(*, term_id: int, active: bool, actor, reason: str
         term.active = active
         term.save(update_fields=["active"])
         audit.record(
-            actor=actor, action="screening_term.activate" if active else "screening_term.deactivate", target=term,
-            changes={"term": term.term, "active": [not active, active]}, reason=reason.strip(),
+            actor=actor,
+            action="screening_term.activate" if active else "screening_term.deactivate",
+            target=term,
+            changes={"term": term.term, "active": [not active, active]},
+            reason=reason.strip(),
         )
     return term
 
@@ -815,8 +834,12 @@ def screening_hit_review(*, hit_id: int, actor, note: str = "") -> ScreeningHit:
         hit.reviewed_by, hit.reviewed_at = actor, timezone.now()
         hit.save(update_fields=["reviewed_by", "reviewed_at"])
         audit.record(
-            actor=actor, action="screening.review", target=hit, case_id=hit.case_id,
-            changes={"terms": hit.terms}, reason=note.strip(),
+            actor=actor,
+            action="screening.review",
+            target=hit,
+            case_id=hit.case_id,
+            changes={"terms": hit.terms},
+            reason=note.strip(),
         )
     return hit
 
@@ -892,13 +915,17 @@ def contact_policy_revise(*, jurisdiction: str, actor, reason: str, **fields) ->
     if unknown:
         raise TypeError(f"not policy fields: {sorted(unknown)}")
     with transaction.atomic():
-        current = ContactPolicy.objects.select_for_update().filter(jurisdiction=jurisdiction).order_by("-version").first()
+        current = (
+            ContactPolicy.objects.select_for_update().filter(jurisdiction=jurisdiction).order_by("-version").first()
+        )
         if current is None:
             raise DomainError(_("There is no policy for this jurisdiction."), code=ErrorCode.UNKNOWN_POLICY)
         values = {name: fields.get(name, getattr(current, name)) for name in POLICY_FIELDS}
         if values["contact_start"] >= values["contact_end"]:
             raise DomainError(_("Contact hours must start before they end."), code=ErrorCode.INVALID_HOURS)
-        changes = {name: [getattr(current, name), value] for name, value in values.items() if getattr(current, name) != value}
+        changes = {
+            name: [getattr(current, name), value] for name, value in values.items() if getattr(current, name) != value
+        }
         if not changes:
             raise DomainError(_("Nothing was changed."), code=ErrorCode.NOTHING_CHANGED)
         revised = ContactPolicy.objects.create(

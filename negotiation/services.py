@@ -80,7 +80,9 @@ def debtor_facts(case: Case, history: list[ContactFact], now: datetime) -> Debto
     opted_out = {
         channel
         for channel, flag in (
-            ("phone", debtor.opt_out_phone), ("sms", debtor.opt_out_sms), ("email", debtor.opt_out_email)
+            ("phone", debtor.opt_out_phone),
+            ("sms", debtor.opt_out_sms),
+            ("email", debtor.opt_out_email),
         )
         if flag
     }
@@ -127,8 +129,15 @@ def _decide(
         number=number,
     )
     return decision_record(
-        case_id=case.pk, policy=policy, decision=decision, channel=channel, party=party, purpose=purpose, at=at,
-        asked_by=actor, path=path,
+        case_id=case.pk,
+        policy=policy,
+        decision=decision,
+        channel=channel,
+        party=party,
+        purpose=purpose,
+        at=at,
+        asked_by=actor,
+        path=path,
     )
 
 
@@ -146,8 +155,14 @@ def contact_check(
     """May this contact happen at `at`? The answer is recorded with the policy version used."""
     case = Case.objects.select_related("account__debtor").get(pk=case_id)
     return _decide(
-        case=case, channel=channel, party=party, at=at or timezone.now(), purpose=purpose,
-        number=number or _default_number(case, channel, party), actor=actor, path=path,
+        case=case,
+        channel=channel,
+        party=party,
+        at=at or timezone.now(),
+        purpose=purpose,
+        number=number or _default_number(case, channel, party),
+        actor=actor,
+        path=path,
     )
 
 
@@ -186,19 +201,37 @@ def contact_record(
         decision = None
         if direction == Contact.Direction.OUTBOUND:
             decision = _decide(
-                case=case, channel=channel, party=party, at=at, purpose=Purpose.COLLECTION, number=number,
-                actor=actor, path=path,
+                case=case,
+                channel=channel,
+                party=party,
+                at=at,
+                purpose=Purpose.COLLECTION,
+                number=number,
+                actor=actor,
+                path=path,
             )
             if not decision.allowed:
                 refused = decision
         if refused is None:
             contact = Contact.objects.create(
-                case=case, channel=channel, direction=direction, party=party, number=number, outcome=outcome,
-                duration_seconds=duration_seconds, notes=notes, next_step=next_step, at=at, recorded_by=actor,
+                case=case,
+                channel=channel,
+                direction=direction,
+                party=party,
+                number=number,
+                outcome=outcome,
+                duration_seconds=duration_seconds,
+                notes=notes,
+                next_step=next_step,
+                at=at,
+                recorded_by=actor,
                 decision=decision,
             )
             audit.record(
-                actor=actor, action="contact.record", target=contact, case_id=case.pk,
+                actor=actor,
+                action="contact.record",
+                target=contact,
+                case_id=case.pk,
                 changes={"channel": channel, "party": party, "outcome": outcome, "at": at},
             )
             _screen_note(contact=contact, actor=actor)
@@ -213,8 +246,12 @@ def _screen_note(*, contact: Contact, actor) -> None:
     text = "\n".join(part for part in (contact.notes, contact.next_step) if part)
     if text:
         text_screen(
-            text=text, source=ScreeningHit.Source.NOTE, case_id=contact.case_id, author=actor,
-            source_ref=f"contact:{contact.pk}", block=False,
+            text=text,
+            source=ScreeningHit.Source.NOTE,
+            case_id=contact.case_id,
+            author=actor,
+            source_ref=f"contact:{contact.pk}",
+            block=False,
         )
 
 
@@ -222,9 +259,10 @@ def _follow_outcome(*, case: Case, contact: Contact, actor) -> None:
     """What an outcome does to the case: a first conversation moves it on; a dispute holds it."""
     if contact.is_conversation and case.status == CaseStatus.NOTIFY:
         case_transition(case_id=case.pk, name="record_first_contact", actor=actor, reason=contact.get_outcome_display())
-    if contact.outcome == Outcome.DISPUTE_RAISED and not active_holds(case_id=case.pk).filter(
-        kind=Hold.Kind.DISPUTE
-    ).exists():
+    if (
+        contact.outcome == Outcome.DISPUTE_RAISED
+        and not active_holds(case_id=case.pk).filter(kind=Hold.Kind.DISPUTE).exists()
+    ):
         hold_set(case_id=case.pk, kind=Hold.Kind.DISPUTE, reason=_("Dispute raised in a contact."), actor=None)
 
 
@@ -256,8 +294,12 @@ def message_queue(
         raise DomainError(_("Only SMS and email go through the outbox."), code=ErrorCode.UNSUPPORTED_CHANNEL)
     # Screened before the transaction: a refused text queues nothing, and its hit is kept.
     matches = text_screen(
-        text="\n".join(part for part in (subject, text) if part), source=ScreeningHit.Source.MESSAGE,
-        case_id=case_id, author=actor, source_ref=f"message:{idempotency_key}", block=True,
+        text="\n".join(part for part in (subject, text) if part),
+        source=ScreeningHit.Source.MESSAGE,
+        case_id=case_id,
+        author=actor,
+        source_ref=f"message:{idempotency_key}",
+        block=True,
     )
     if matches:
         raise ScreeningBlocked(matches)
@@ -269,13 +311,21 @@ def message_queue(
         message, created = OutboundMessage.objects.get_or_create(
             idempotency_key=idempotency_key,
             defaults={
-                "case": case, "channel": channel, "purpose": purpose, "recipient": recipient, "subject": subject,
-                "body": text, "created_by": actor,
+                "case": case,
+                "channel": channel,
+                "purpose": purpose,
+                "recipient": recipient,
+                "subject": subject,
+                "body": text,
+                "created_by": actor,
             },
         )
         if created:
             audit.record(
-                actor=actor, action="message.queue", target=message, case_id=case.pk,
+                actor=actor,
+                action="message.queue",
+                target=message,
+                case_id=case.pk,
                 changes={"channel": channel, "purpose": purpose, "key": idempotency_key},
             )
             from negotiation.tasks import send_message
@@ -295,8 +345,14 @@ def message_send(*, message_id: int) -> OutboundMessage:
             return message
         case = Case.objects.select_related("account__debtor").get(pk=message.case_id)
         decision = _decide(
-            case=case, channel=message.channel, party=message.party, at=now, purpose=message.purpose,
-            number=message.recipient if message.channel == Channel.SMS else "", actor=None, path="outbox",
+            case=case,
+            channel=message.channel,
+            party=message.party,
+            at=now,
+            purpose=message.purpose,
+            number=message.recipient if message.channel == Channel.SMS else "",
+            actor=None,
+            path="outbox",
         )
         message.decision = decision
         if not decision.allowed:
@@ -306,7 +362,9 @@ def message_send(*, message_id: int) -> OutboundMessage:
                 message.status = OutboundMessage.Status.BLOCKED
             message.save(update_fields=["decision", "status", "scheduled_for", "updated_at"])
             audit.record(
-                action=f"message.{message.status}", target=message, case_id=case.pk,
+                action=f"message.{message.status}",
+                target=message,
+                case_id=case.pk,
                 changes={"reasons": decision.reason_codes, "next_allowed_at": decision.next_allowed_at},
             )
             return message
@@ -322,7 +380,9 @@ def message_send(*, message_id: int) -> OutboundMessage:
             message.gateway_ref = delivery.gateway_ref
             message.save(update_fields=["status", "sent_at", "gateway_ref", "updated_at"])
             audit.record(
-                action="message.sent", target=message, case_id=message.case_id,
+                action="message.sent",
+                target=message,
+                case_id=message.case_id,
                 changes={"gateway_ref": delivery.gateway_ref, "repeated": delivery.repeated},
             )
     return message
@@ -354,7 +414,10 @@ def message_mark_delivered(*, message_id: int, actor, delivered_at: datetime | N
         message.delivered_at = min(delivered_at or timezone.now(), timezone.now())
         message.save(update_fields=["status", "delivered_at", "updated_at"])
         audit.record(
-            actor=actor, action="message.delivered", target=message, case_id=message.case_id,
+            actor=actor,
+            action="message.delivered",
+            target=message,
+            case_id=message.case_id,
             changes={"delivered_at": message.delivered_at},
         )
     return message
@@ -478,19 +541,34 @@ def verification_complete(
         verification.completed_at = timezone.now()
         verification.save()
         audit.record(
-            actor=actor, action="verification.complete", target=verification, case_id=case_id,
-            changes={"outcome": outcome, "hardship_reason": hardship_reason, **figures,
-                     "dependants": verification.dependants, "disposable_income": verification.disposable_income},
+            actor=actor,
+            action="verification.complete",
+            target=verification,
+            case_id=case_id,
+            changes={
+                "outcome": outcome,
+                "hardship_reason": hardship_reason,
+                **figures,
+                "dependants": verification.dependants,
+                "disposable_income": verification.disposable_income,
+            },
         )
         if verification.notes:
             text_screen(
-                text=verification.notes, source=ScreeningHit.Source.NOTE, case_id=case_id, author=actor,
-                source_ref=f"verification:{verification.pk}", block=False,
+                text=verification.notes,
+                source=ScreeningHit.Source.NOTE,
+                case_id=case_id,
+                author=actor,
+                source_ref=f"verification:{verification.pk}",
+                block=False,
             )
         if outcome == Verification.Outcome.FALSE_INFORMATION:
             case_evidence_record(
-                case_id=case_id, kind=CaseEvidence.Kind.FALSE_INFORMATION, occurred_on=timezone.localdate(),
-                actor=actor, detail=_("Verification found false information."),
+                case_id=case_id,
+                kind=CaseEvidence.Kind.FALSE_INFORMATION,
+                occurred_on=timezone.localdate(),
+                actor=actor,
+                detail=_("Verification found false information."),
                 source_ref=f"verification:{verification.pk}",
             )
     return verification
@@ -532,15 +610,23 @@ def verification_document_add(*, verification_id: int, actor, upload, kind: str 
     with transaction.atomic():
         verification = Verification.objects.select_related("case").get(pk=verification_id)
         document = VerificationDocument(
-            verification=verification, kind=kind, original_name=original_name, content_type=content_type,
-            size=upload.size, sha256=digest.hexdigest(), uploaded_by=actor,
+            verification=verification,
+            kind=kind,
+            original_name=original_name,
+            content_type=content_type,
+            size=upload.size,
+            sha256=digest.hexdigest(),
+            uploaded_by=actor,
         )
         # The stored name takes the extension of the content, not of the name it came with.
         document.file.save(f"evidence{extension}", upload, save=False)
         try:
             document.save()
             audit.record(
-                actor=actor, action="verification.document_add", target=document, case_id=verification.case_id,
+                actor=actor,
+                action="verification.document_add",
+                target=document,
+                case_id=verification.case_id,
                 changes={"name": original_name, "type": content_type, "size": upload.size, "sha256": document.sha256},
             )
         except Exception:
@@ -563,7 +649,10 @@ def verification_document_read(*, document_id: int, actor) -> VerificationDocume
         raise VerificationDocument.DoesNotExist(document_id)
     _require_role(actor, DOCUMENT_READERS, _("Your role does not read evidence documents."))
     audit.record(
-        actor=actor, action="verification.document_read", target=document, case_id=document.verification.case_id,
+        actor=actor,
+        action="verification.document_read",
+        target=document,
+        case_id=document.verification.case_id,
     )
     return document
 
@@ -618,7 +707,10 @@ def promise_record(
             case=case, amount=amount, due_on=due_on, made_via_id=contact_id, created_by=actor
         )
         audit.record(
-            actor=actor, action="promise.record", target=promise, case_id=case.pk,
+            actor=actor,
+            action="promise.record",
+            target=promise,
+            case_id=case.pk,
             changes={"amount": amount, "due_on": due_on, "contact": contact_id},
         )
     return promise
@@ -663,22 +755,33 @@ def promises_judge(*, today: date | None = None) -> dict[str, int]:
             promise.judged_at = timezone.now()
             promise.save(update_fields=["status", "paid_amount", "judged_at"])
             audit.record(
-                action="promise.judge", target=promise, case_id=case_id,
+                action="promise.judge",
+                target=promise,
+                case_id=case_id,
                 changes={"status": promise.status, "amount": promise.amount, "paid": paid},
             )
             if promise.status == Promise.Status.BROKEN:
                 case_evidence_record(
-                    case_id=case_id, kind=CaseEvidence.Kind.BROKEN_PROMISE, occurred_on=promise.due_on,
+                    case_id=case_id,
+                    kind=CaseEvidence.Kind.BROKEN_PROMISE,
+                    occurred_on=promise.due_on,
                     detail=_("Promised %(amount)s by %(date)s; nothing was paid.")
                     % {"amount": promise.amount, "date": promise.due_on.isoformat()},
                     source_ref=f"promise:{promise.pk}",
                 )
             if promise.status != Promise.Status.KEPT and promise.case.is_open:
                 task_create(
-                    case_id=case_id, kind=FollowUpTask.Kind.REVIEW_PROMISE, due_on=today, actor=None,
+                    case_id=case_id,
+                    kind=FollowUpTask.Kind.REVIEW_PROMISE,
+                    due_on=today,
+                    actor=None,
                     source=FollowUpTask.Source.PROMISE,
                     note=_("Promise of %(amount)s due %(date)s: %(status)s.")
-                    % {"amount": promise.amount, "date": promise.due_on.isoformat(), "status": promise.get_status_display()},
+                    % {
+                        "amount": promise.amount,
+                        "date": promise.due_on.isoformat(),
+                        "status": promise.get_status_display(),
+                    },
                 )
         counts[promise.status] += 1
     return counts
@@ -726,11 +829,19 @@ def task_create(
         if not case.is_open:
             raise Conflict(_("The case is closed."), code=TaskError.CASE_CLOSED)
         task = FollowUpTask.objects.create(
-            case=case, kind=kind, due_on=due_on, note=note.strip()[:300], source=source, created_by=actor,
+            case=case,
+            kind=kind,
+            due_on=due_on,
+            note=note.strip()[:300],
+            source=source,
+            created_by=actor,
             assigned_to_id=assigned_to_id or case.assigned_to_id,
         )
         audit.record(
-            actor=actor, action="task.create", target=task, case_id=case.pk,
+            actor=actor,
+            action="task.create",
+            target=task,
+            case_id=case.pk,
             changes={"kind": kind, "due_on": due_on, "assigned_to": task.assigned_to_id, "source": source},
         )
     return task
@@ -782,8 +893,14 @@ def strategy_steps_ensure_shipped(**kwargs) -> None:
     ContactStrategy.objects.bulk_create(
         [
             ContactStrategy(
-                code=code, classification=klass, order=order, action=action,
-                channel=strategy.ACTION_CHANNEL[action], basis=basis, days=days, needs_supervisor_approval=approval,
+                code=code,
+                classification=klass,
+                order=order,
+                action=action,
+                channel=strategy.ACTION_CHANNEL[action],
+                basis=basis,
+                days=days,
+                needs_supervisor_approval=approval,
             )
             for code, klass, order, action, basis, days, approval in SHIPPED_STRATEGY
             if code not in existing
@@ -822,7 +939,11 @@ def strategy_step_facts(classification: str | None = None) -> dict[str, list[str
     for row in rows:
         steps.setdefault(row.classification, []).append(
             strategy.Step(
-                id=row.pk, order=row.order, action=row.action, basis=row.basis, days=row.days,
+                id=row.pk,
+                order=row.order,
+                action=row.action,
+                basis=row.basis,
+                days=row.days,
                 needs_supervisor_approval=row.needs_supervisor_approval,
             )
         )
@@ -874,14 +995,21 @@ def strategy_tasks_create(*, today: date | None = None) -> int:
             done.setdefault(case_id, set()).add(step_id)
         tasks = [
             FollowUpTask(
-                case_id=case.pk, assigned_to_id=case.assigned_to_id, strategy_step_id=due.step.id,
-                kind=TASK_KIND_FOR_ACTION.get(due.step.action, FollowUpTask.Kind.OTHER), due_on=due.due_on,
-                note=str(ContactStrategy.Action(due.step.action).label), source=FollowUpTask.Source.STRATEGY,
+                case_id=case.pk,
+                assigned_to_id=case.assigned_to_id,
+                strategy_step_id=due.step.id,
+                kind=TASK_KIND_FOR_ACTION.get(due.step.action, FollowUpTask.Kind.OTHER),
+                due_on=due.due_on,
+                note=str(ContactStrategy.Action(due.step.action).label),
+                source=FollowUpTask.Source.STRATEGY,
             )
             for case in chunk
             for due in strategy.due_steps(
-                steps=steps[case.classification], opened_on=timezone.localdate(case.opened_at),
-                last_contact_on=last_contact_days(case), done_step_ids=frozenset(done.get(case.pk, ())), today=today,
+                steps=steps[case.classification],
+                opened_on=timezone.localdate(case.opened_at),
+                last_contact_on=last_contact_days(case),
+                done_step_ids=frozenset(done.get(case.pk, ())),
+                today=today,
             )
         ]
         with transaction.atomic():
@@ -905,7 +1033,9 @@ def case_next_action(case: Case, today: date | None = None) -> strategy.Recommen
         )
     )
     return strategy.next_action(
-        steps=steps, opened_on=timezone.localdate(case.opened_at), last_contact_on=last_contact_days(annotated),
+        steps=steps,
+        opened_on=timezone.localdate(case.opened_at),
+        last_contact_on=last_contact_days(annotated),
         done_step_ids=done,
     )
 
@@ -922,28 +1052,58 @@ NOTICE_CODE = "collection_notice"
 REMINDER_CODE = "payment_reminder"
 # Lawful, polite texts: who writes, what is overdue, how to reach the bank; no threat, no third party.
 SHIPPED_TEMPLATES = (
-    (NOTICE_CODE, "sms", "zh-hans", "",
-     "【催收通知】{{ name }}您好，您尾号{{ card_last4 }}的信用卡已逾期，逾期金额{{ overdue_total }}元。"
-     "请您尽快还款；如有困难，欢迎致电{{ bank_phone }}与我们协商还款方案。如已还款请忽略。"),
-    (NOTICE_CODE, "sms", "en", "",
-     "Collection notice: Dear {{ name }}, your credit card ending {{ card_last4 }} is overdue by CNY "
-     "{{ overdue_total }}. Please pay at your earliest convenience; if you are in difficulty, call us on "
-     "{{ bank_phone }} to agree a repayment plan. Please ignore this if you have paid."),
-    (NOTICE_CODE, "email", "zh-hans", "催收通知：尾号{{ card_last4 }}信用卡逾期",
-     "{{ name }}您好：\n\n您尾号{{ card_last4 }}的信用卡目前逾期金额为{{ overdue_total }}元。"
-     "请您尽快安排还款。如您暂时有困难，请致电{{ bank_phone }}，我们愿意与您协商分期等还款方案。\n\n"
-     "如您已还款，请忽略本邮件。"),
-    (NOTICE_CODE, "email", "en", "Collection notice: card ending {{ card_last4 }} overdue",
-     "Dear {{ name }},\n\nYour credit card ending {{ card_last4 }} is overdue by CNY {{ overdue_total }}. "
-     "Please arrange payment soon. If you are having difficulty, call us on {{ bank_phone }}; we are ready "
-     "to agree installments or another repayment plan with you.\n\nIf you have already paid, please ignore "
-     "this email."),
-    (REMINDER_CODE, "sms", "zh-hans", "",
-     "{{ name }}您好，温馨提示：您尾号{{ card_last4 }}的信用卡尚有{{ overdue_total }}元待还，"
-     "请按约定按时还款。咨询请致电{{ bank_phone }}。"),
-    (REMINDER_CODE, "sms", "en", "",
-     "Dear {{ name }}, a reminder: CNY {{ overdue_total }} is due on your card ending {{ card_last4 }}. "
-     "Please pay as agreed. Questions: {{ bank_phone }}."),
+    (
+        NOTICE_CODE,
+        "sms",
+        "zh-hans",
+        "",
+        "【催收通知】{{ name }}您好，您尾号{{ card_last4 }}的信用卡已逾期，逾期金额{{ overdue_total }}元。"
+        "请您尽快还款；如有困难，欢迎致电{{ bank_phone }}与我们协商还款方案。如已还款请忽略。",
+    ),
+    (
+        NOTICE_CODE,
+        "sms",
+        "en",
+        "",
+        "Collection notice: Dear {{ name }}, your credit card ending {{ card_last4 }} is overdue by CNY "
+        "{{ overdue_total }}. Please pay at your earliest convenience; if you are in difficulty, call us on "
+        "{{ bank_phone }} to agree a repayment plan. Please ignore this if you have paid.",
+    ),
+    (
+        NOTICE_CODE,
+        "email",
+        "zh-hans",
+        "催收通知：尾号{{ card_last4 }}信用卡逾期",
+        "{{ name }}您好：\n\n您尾号{{ card_last4 }}的信用卡目前逾期金额为{{ overdue_total }}元。"
+        "请您尽快安排还款。如您暂时有困难，请致电{{ bank_phone }}，我们愿意与您协商分期等还款方案。\n\n"
+        "如您已还款，请忽略本邮件。",
+    ),
+    (
+        NOTICE_CODE,
+        "email",
+        "en",
+        "Collection notice: card ending {{ card_last4 }} overdue",
+        "Dear {{ name }},\n\nYour credit card ending {{ card_last4 }} is overdue by CNY {{ overdue_total }}. "
+        "Please arrange payment soon. If you are having difficulty, call us on {{ bank_phone }}; we are ready "
+        "to agree installments or another repayment plan with you.\n\nIf you have already paid, please ignore "
+        "this email.",
+    ),
+    (
+        REMINDER_CODE,
+        "sms",
+        "zh-hans",
+        "",
+        "{{ name }}您好，温馨提示：您尾号{{ card_last4 }}的信用卡尚有{{ overdue_total }}元待还，"
+        "请按约定按时还款。咨询请致电{{ bank_phone }}。",
+    ),
+    (
+        REMINDER_CODE,
+        "sms",
+        "en",
+        "",
+        "Dear {{ name }}, a reminder: CNY {{ overdue_total }} is due on your card ending {{ card_last4 }}. "
+        "Please pay as agreed. Questions: {{ bank_phone }}.",
+    ),
 )
 
 
@@ -974,8 +1134,11 @@ def message_template_update(*, template_id: int, actor, subject: str, body: str,
         except rendering.TemplateProblem as problem:
             raise DomainError(str(problem), code=TemplateError.INVALID_TEMPLATE) from None
     matches = text_screen(
-        text="\n".join(part for part in (subject, body) if part), source=ScreeningHit.Source.TEMPLATE,
-        author=actor, source_ref=f"template:{template_id}", block=True,
+        text="\n".join(part for part in (subject, body) if part),
+        source=ScreeningHit.Source.TEMPLATE,
+        author=actor,
+        source_ref=f"template:{template_id}",
+        block=True,
     )
     if matches:
         raise ScreeningBlocked(matches)
@@ -1021,7 +1184,12 @@ def message_template_for(*, code: str, channel: str, language: str) -> MessageTe
 
 
 def message_send_template(
-    *, case_id: int, code: str, actor, idempotency_key: str, channel: str = Channel.SMS,
+    *,
+    case_id: int,
+    code: str,
+    actor,
+    idempotency_key: str,
+    channel: str = Channel.SMS,
     purpose: str = Purpose.COLLECTION,
 ) -> OutboundMessage:
     """Render a template in the cardholder's language and queue it; the gate judges it when it is sent."""
@@ -1032,9 +1200,13 @@ def message_send_template(
     template = message_template_for(code=code, channel=channel, language=case.account.debtor.preferred_language)
     values = template_values(case)
     return message_queue(
-        case_id=case.pk, channel=channel, text=rendering.render_plain(template.body, values),
+        case_id=case.pk,
+        channel=channel,
+        text=rendering.render_plain(template.body, values),
         subject=rendering.render_plain(template.subject, values) if channel == Channel.EMAIL else "",
-        idempotency_key=idempotency_key, purpose=purpose, actor=actor,
+        idempotency_key=idempotency_key,
+        purpose=purpose,
+        actor=actor,
     )
 
 
@@ -1061,7 +1233,8 @@ def collection_notices_send(*, now: datetime | None = None) -> list[int]:
     )
     cases = (
         Case.objects.filter(
-            status=CaseStatus.NOTIFY, opened_at__gte=now - timedelta(days=settings.NOTICE_LOOKBACK_DAYS),
+            status=CaseStatus.NOTIFY,
+            opened_at__gte=now - timedelta(days=settings.NOTICE_LOOKBACK_DAYS),
             opened_at__lte=now,
         )
         .exclude(Exists(noticed))
@@ -1074,7 +1247,10 @@ def collection_notices_send(*, now: datetime | None = None) -> list[int]:
         for channel in channels:
             try:
                 message = message_send_template(
-                    case_id=case_id, code=NOTICE_CODE, channel=channel, actor=None,
+                    case_id=case_id,
+                    code=NOTICE_CODE,
+                    channel=channel,
+                    actor=None,
                     idempotency_key=notice_key(case_id, channel),
                 )
             except DomainError:

@@ -26,8 +26,12 @@ def _literal_strings() -> set[tuple[str, str]]:
             if "migrations" in module.parts:
                 continue
             for match in PYTHON_CALL.finditer(module.read_text(encoding="utf-8")):
-                found.add((str(module.relative_to(ROOT)), match["text"].encode().decode("unicode_escape")
-                           if "\\" in match["text"] else match["text"]))
+                found.add(
+                    (
+                        str(module.relative_to(ROOT)),
+                        match["text"].encode().decode("unicode_escape") if "\\" in match["text"] else match["text"],
+                    )
+                )
     return found
 
 
@@ -53,6 +57,7 @@ def test_placeholders_survive_translation(catalogue):
     broken = [
         entry.msgid
         for entry in catalogue.translated_entries()
-        if sorted(placeholder.findall(entry.msgid)) != sorted(placeholder.findall(entry.msgstr or entry.msgstr_plural.get(0, "")))
+        if sorted(placeholder.findall(entry.msgid))
+        != sorted(placeholder.findall(entry.msgstr or entry.msgstr_plural.get(0, "")))
     ]
     assert broken == []

@@ -63,7 +63,9 @@ def test_the_policy_page_makes_the_next_version(client, compliance_officer):
     assert page.status_code == 200
     form = page.context["form"]
     data = {name: form[name].value() for name in form.fields if name != "reason"}
-    data.update(contact_start="08:00", contact_end="21:30", reason="Shorter evenings", allowed_parties=["debtor", "guarantor"])
+    data.update(
+        contact_start="08:00", contact_end="21:30", reason="Shorter evenings", allowed_parties=["debtor", "guarantor"]
+    )
     data = {k: ("" if v is None else v) for k, v in data.items() if v is not False}
     response = client.post("/compliance/policies/CN/", data)
     assert response.status_code == 302, response.content.decode()[:2000]

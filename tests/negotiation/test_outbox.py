@@ -38,7 +38,10 @@ def at_shanghai(day: int, hhmm: str) -> datetime:
 def queue(case, key=None, when=None, **extra):
     with mock.patch("django.utils.timezone.now", return_value=when or at_shanghai(3, "10:00")):
         return message_queue(
-            case_id=case.pk, channel="sms", text="您的账户已逾期，请及时还款。", idempotency_key=key or uuid.uuid4().hex,
+            case_id=case.pk,
+            channel="sms",
+            text="您的账户已逾期，请及时还款。",
+            idempotency_key=key or uuid.uuid4().hex,
             **extra,
         )
 
@@ -52,7 +55,9 @@ def sent_files(folder):
     return sorted(folder.glob("*.json")) if folder.exists() else []
 
 
-def test_a_message_queued_within_hours_is_sent_once_through_the_gateway(case, sms_folder, django_capture_on_commit_callbacks):
+def test_a_message_queued_within_hours_is_sent_once_through_the_gateway(
+    case, sms_folder, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         message = queue(case)
     assert len(callbacks) == 1
