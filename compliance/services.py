@@ -64,20 +64,11 @@ def policies_ensure_shipped(**kwargs) -> None:
     for rules, retention_years in SHIPPED_POLICIES:
         if ContactPolicy.objects.filter(jurisdiction=rules.jurisdiction).exists():
             continue
+        # The rule fields share their names with the model's; retention is the model's own.
+        fields = {name: getattr(rules, name) for name in POLICY_FIELDS if name != "retention_years"}
+        fields["allowed_parties"] = sorted(rules.allowed_parties)
         ContactPolicy.objects.create(
-            jurisdiction=rules.jurisdiction,
-            version=rules.version,
-            contact_start=rules.contact_start,
-            contact_end=rules.contact_end,
-            daily_attempt_limit=rules.daily_attempt_limit,
-            daily_conversation_limit=rules.daily_conversation_limit,
-            weekly_attempt_limit=rules.weekly_attempt_limit,
-            cooling_off_days=rules.cooling_off_days,
-            allowed_parties=sorted(rules.allowed_parties),
-            contact_person_when_unreachable=rules.contact_person_when_unreachable,
-            location_calls=rules.location_calls,
-            agreement_stops_collection=rules.agreement_stops_collection,
-            retention_years=retention_years,
+            jurisdiction=rules.jurisdiction, version=rules.version, retention_years=retention_years, **fields
         )
 
 
