@@ -63,6 +63,18 @@ def holding_the_row_lock(barrier: threading.Barrier, **transition):
     return target
 
 
+def refusal_of(**transition):
+    """A call that runs the transition and returns its refusal (None when it went through)."""
+
+    def call():
+        try:
+            case_transition(**transition)
+        except TransitionRefused as refused:
+            return refused
+
+    return call
+
+
 def after_the_barrier(barrier: threading.Barrier, call):
     def target():
         barrier.wait(TIMEOUT)
@@ -82,15 +94,9 @@ def test_the_second_of_two_concurrent_transitions_waits_for_the_lock_and_is_refu
     case = case_in("notify", team=team)
     barrier = threading.Barrier(2)
 
-    def second():
-        try:
-            case_transition(case_id=case.pk, name="record_first_contact", actor=collector)
-        except TransitionRefused as refused:
-            return refused
-
     winner, (loser, _waited) = run_in_threads(
         holding_the_row_lock(barrier, case_id=case.pk, name="escalate", actor=supervisor, reason="refuses to talk"),
-        after_the_barrier(barrier, second),
+        after_the_barrier(barrier, refusal_of(case_id=case.pk, name="record_first_contact", actor=collector)),
     )
 
     assert isinstance(winner, Case), winner
@@ -112,15 +118,9 @@ def test_the_refused_transition_blocked_until_the_winner_committed(team, collect
     case = case_in("notify", team=team)
     barrier = threading.Barrier(2)
 
-    def second():
-        try:
-            case_transition(case_id=case.pk, name="record_first_contact", actor=collector)
-        except TransitionRefused as refused:
-            return refused
-
     winner, (loser, waited) = run_in_threads(
         holding_the_row_lock(barrier, case_id=case.pk, name="record_first_contact", actor=collector),
-        after_the_barrier(barrier, second),
+        after_the_barrier(barrier, refusal_of(case_id=case.pk, name="record_first_contact", actor=collector)),
     )
 
     assert isinstance(winner, Case), winner
