@@ -33,6 +33,7 @@ from cases.models import (
     Payment,
 )
 from cases.selectors import team_load
+from cases.signals import payment_recorded
 from compliance import audit
 from config.errors import Conflict, DomainError
 
@@ -575,6 +576,7 @@ def payment_record(
                 "unapplied": split.unapplied,
             },
         )
+        payment_recorded.send(sender=Payment, payment=payment)
         if cleared:
             _settle_paid_cases(account_ids=[account.pk])
     return PaymentResult(payment, created=True)

@@ -317,6 +317,21 @@ LAW_FIRM_COMPLAINT_LINE = env.str("LAW_FIRM_COMPLAINT_LINE", default="021-6000-0
 LAW_FIRM_WEBSITE = env.str("LAW_FIRM_WEBSITE", default="www.law.example.cn")
 LAW_FIRM_LAWYER = env.str("LAW_FIRM_LAWYER", default="")
 
+# Repayment plans and the cardholder portal (plans).
+PORTAL_BASE_URL = env.str("PORTAL_BASE_URL", default="http://127.0.0.1:8000")
+PORTAL_LINK_DAYS = env.int("PORTAL_LINK_DAYS", default=7)
+PORTAL_CODE_MINUTES = env.int("PORTAL_CODE_MINUTES", default=10)
+PORTAL_CODE_ATTEMPTS = env.int("PORTAL_CODE_ATTEMPTS", default=5)
+PORTAL_IDENTITY_ATTEMPTS = env.int("PORTAL_IDENTITY_ATTEMPTS", default=5)
+PORTAL_LOCKOUT_MINUTES = env.int("PORTAL_LOCKOUT_MINUTES", default=30)
+PORTAL_RATE = env.str("PORTAL_RATE", default="30/minute")
+# "block" refuses an offer above the verified disposable income; "override" allows it with a written reason.
+PLAN_AFFORDABILITY = env.str("PLAN_AFFORDABILITY", default="override")
+# An installment unpaid this many days after its due date is missed; this many misses breach the agreement.
+INSTALLMENT_GRACE_DAYS = env.int("INSTALLMENT_GRACE_DAYS", default=3)
+INSTALLMENT_MISSES_TO_BREACH = env.int("INSTALLMENT_MISSES_TO_BREACH", default=2)
+REVISIT_AFTER_DAYS = env.int("REVISIT_AFTER_DAYS", default=30)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
