@@ -8,6 +8,7 @@ api_v1 = [
     path("", include("cases.api_urls")),
     path("", include("negotiation.api_urls")),
     path("", include("compliance.api_urls")),
+    path("", include("plans.api_urls")),
 ]
 
 urlpatterns = [
@@ -19,6 +20,8 @@ urlpatterns = [
     path("api/v1/", include((api_v1, "api"), namespace="api")),
     path("cases/", include("cases.urls")),
     path("negotiation/", include("negotiation.urls")),
+    path("plans/", include("plans.urls")),
+    path("p/", include("plans.portal_urls")),
     path("reporting/", include("reporting.urls")),
     path("compliance/", include("compliance.urls")),
     path("", include("accounts.urls")),

@@ -11,8 +11,12 @@ import unicodedata
 from django.template import Context, Engine
 from django.utils.translation import gettext as _
 
-VARIABLES = ("name", "card_last4", "overdue_total", "bank_phone", "case_number")
-VALUE_MAX = 64
+VARIABLES = (
+    "name", "card_last4", "overdue_total", "bank_phone", "case_number",
+    # Filled by plans for its own messages: the portal link, a one-time code, an installment, an agreement.
+    "link", "code", "due_date", "amount", "agreement_number",
+)
+VALUE_MAX = 160
 
 _PLACEHOLDER = re.compile(r"{{(.*?)}}", re.S)
 _ALLOWED = re.compile(r"^\s*([a-z_0-9]+)\s*$")

@@ -1,6 +1,7 @@
 """Contacts on every channel. Every outbound contact asks the compliance gate first."""
 
 import hashlib
+from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -1107,8 +1108,9 @@ SHIPPED_TEMPLATES = (
 )
 
 
-def message_templates_ensure_shipped(**kwargs) -> None:
-    """Add the shipped templates that are missing; never overwrite one a supervisor edited."""
+def message_templates_add_missing(shipped: Iterable[tuple[str, str, str, str, str]]) -> None:
+    """Add the shipped (code, channel, language, subject, body) templates that are missing; never
+    overwrite one a supervisor edited. Apps that send their own messages ship theirs through this."""
     from django.db import connection
 
     if MessageTemplate._meta.db_table not in connection.introspection.table_names():
@@ -1117,11 +1119,15 @@ def message_templates_ensure_shipped(**kwargs) -> None:
     MessageTemplate.objects.bulk_create(
         [
             MessageTemplate(code=code, channel=channel, language=language, subject=subject, body=body)
-            for code, channel, language, subject, body in SHIPPED_TEMPLATES
+            for code, channel, language, subject, body in shipped
             if (code, channel, language) not in existing
         ],
         ignore_conflicts=True,
     )
+
+
+def message_templates_ensure_shipped(**kwargs) -> None:
+    message_templates_add_missing(SHIPPED_TEMPLATES)
 
 
 def message_template_update(*, template_id: int, actor, subject: str, body: str, active: bool) -> MessageTemplate:
@@ -1191,14 +1197,16 @@ def message_send_template(
     idempotency_key: str,
     channel: str = Channel.SMS,
     purpose: str = Purpose.COLLECTION,
+    extra_values: dict[str, str] | None = None,
 ) -> OutboundMessage:
-    """Render a template in the cardholder's language and queue it; the gate judges it when it is sent."""
+    """Render a template in the cardholder's language and queue it; the gate judges it when it is sent.
+    extra_values adds variables of the caller's own (a portal link, an installment's date)."""
     existing = OutboundMessage.objects.filter(idempotency_key=idempotency_key).first()
     if existing is not None:
         return existing
     case = Case.objects.select_related("account__debtor").get(pk=case_id)
     template = message_template_for(code=code, channel=channel, language=case.account.debtor.preferred_language)
-    values = template_values(case)
+    values = template_values(case) | (extra_values or {})
     return message_queue(
         case_id=case.pk,
         channel=channel,

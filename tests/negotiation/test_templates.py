@@ -11,7 +11,7 @@ from cases.models import Case
 from compliance.models import ScreeningHit
 from compliance.services import ScreeningBlocked
 from negotiation.models import MessageTemplate, OutboundMessage
-from negotiation.rendering import TemplateProblem, render_plain
+from negotiation.rendering import VALUE_MAX, TemplateProblem, render_plain
 from negotiation.services import collection_notices_send, message_send_template, message_template_update
 from tests.factories import CaseFactory, DebtorFactory, case_in
 
@@ -50,9 +50,9 @@ def test_a_value_is_inserted_literally_and_never_evaluated(name):
 
 
 def test_control_characters_are_removed_and_long_values_cut():
-    text = render_plain("[{{ name }}]", {"name": "王\x00芳\x1b" + "x" * 100})
+    text = render_plain("[{{ name }}]", {"name": "王\x00芳\x1b" + "x" * 200})
 
-    assert text == "[王芳" + "x" * 62 + "]"
+    assert text == "[王芳" + "x" * (VALUE_MAX - 2) + "]"
 
 
 @pytest.mark.parametrize("body", ["{{ settings.SECRET_KEY }}", "{{ name|upper }}", "{% load static %}"])
