@@ -149,13 +149,21 @@ def _visible_case(user, pk: int) -> Case:
     return get_object_or_404(visible_cases(user).select_related(*related), pk=pk)
 
 
-def _case_context(request, case: Case, **extra) -> dict:
+def case_header_context(user, case: Case) -> dict:
+    """What the header strip needs: the case and the transitions this user may take. The page and the side
+    panels' out-of-band refresh (negotiation) render the header from it."""
     # Forward steps first, then escalate / return / close: the order of Case.TRANSITION_NAMES.
-    available = sorted(transitions_for(case, request.user), key=Case.TRANSITION_NAMES.index)
+    available = sorted(transitions_for(case, user), key=Case.TRANSITION_NAMES.index)
     return {
         "case": case,
         "transitions": available,
         "reason_required": [name for name in available if name in Case.REASON_REQUIRED],
+    }
+
+
+def _case_context(request, case: Case, **extra) -> dict:
+    return {
+        **case_header_context(request.user, case),
         "timeline": case_timeline(case=case),
         "decides_wilful": _is_supervisor(request.user),
         "wilful_form": WilfulDecisionForm(),

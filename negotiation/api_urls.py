@@ -1,6 +1,6 @@
 from django.urls import path
 
-from negotiation import api
+from negotiation import api, api_visits
 from negotiation import api_escalation as esc
 
 urlpatterns = [
@@ -31,4 +31,12 @@ urlpatterns = [
         for action in ("approve", "file", "withdraw")
     ],
     path("cases/<int:pk>/dispute/resolve/", esc.DisputeResolveApi.as_view(), name="case-dispute-resolve"),
+    # Field visits (negotiation.api_visits).
+    path("cases/<int:pk>/visits/", api_visits.CaseVisitsApi.as_view(), name="case-visits"),
+    path("visits/pending/", api_visits.PendingVisitsApi.as_view(), name="visits-pending"),
+    path("visits/<int:pk>/log/", api_visits.VisitLogApi.as_view(), name="visit-log"),
+    *[
+        path(f"visits/<int:pk>/{action}/", api_visits.VisitActionApi.as_view(action=action), name=f"visit-{action}")
+        for action in ("approve", "reject", "cancel")
+    ],
 ]

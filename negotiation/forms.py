@@ -115,3 +115,69 @@ class MessageTemplateForm(forms.ModelForm):
         except TemplateProblem as problem:
             raise forms.ValidationError(str(problem)) from None
         return cleaned
+
+
+class VisitRequestForm(PanelForm):
+    """A field visit asked for: when, which address on record, and the two staff who go."""
+
+    id_prefix = "visit"
+
+    planned_at = forms.DateTimeField(
+        label=_("Planned for"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+    )
+    address_kind = forms.ChoiceField(label=_("Address on record"))
+    first_staff = forms.ModelChoiceField(label=_("First staff member"), queryset=None)
+    second_staff = forms.ModelChoiceField(label=_("Second staff member"), queryset=None)
+    purpose = forms.CharField(
+        label=_("Purpose"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+    def __init__(self, *args, addresses, staff, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["address_kind"].choices = chosen(addresses)
+        for name in ("first_staff", "second_staff"):
+            self.fields[name].queryset = staff
+            self.fields[name].label_from_instance = lambda user: user.get_full_name() or user.username
+
+    def clean(self):
+        cleaned = super().clean()
+        first, second = cleaned.get("first_staff"), cleaned.get("second_staff")
+        if first is not None and first == second:
+            self.add_error("second_staff", _("Name two different staff members."))
+        return cleaned
+
+    def service_arguments(self) -> dict:
+        data = self.cleaned_data
+        return {
+            "planned_at": data["planned_at"],
+            "address_kind": data["address_kind"],
+            "staff_ids": [data["first_staff"].pk, data["second_staff"].pk],
+            "purpose": data["purpose"],
+        }
+
+
+class VisitDecisionForm(PanelForm):
+    id_prefix = "visit-decision"
+
+    reason = forms.CharField(label=_("Reason"), max_length=1000, widget=forms.TextInput(attrs={"autocomplete": "off"}))
+
+
+class VisitLogForm(PanelForm):
+    """What happened on an approved visit; the channel is the visit."""
+
+    id_prefix = "visit-log"
+
+    party = forms.ChoiceField(label=_("Party"), choices=Party.choices, initial=Party.DEBTOR)
+    outcome = forms.ChoiceField(label=_("Outcome"), choices=chosen(Outcome.choices))
+    duration_seconds = forms.IntegerField(
+        label=_("Duration (s)"), required=False, min_value=0, max_value=24 * 3600,
+        widget=forms.NumberInput(attrs={"inputmode": "numeric", "size": 5}),
+    )
+    notes = forms.CharField(label=_("Notes"), required=False, max_length=4000)
+    next_step = forms.CharField(label=_("Next step"), required=False, max_length=200)
+
+
+class AgencyForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=120)
+    licence_number = forms.CharField(label=_("Licence number"), max_length=60)
+    contact = forms.CharField(label=_("Contact"), required=False, max_length=200)

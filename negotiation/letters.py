@@ -122,6 +122,16 @@ class Table:
 
 
 @dataclass(frozen=True)
+class Grid:
+    """A table with a heading row (a repayment schedule); the columns from `numbers_from` on are right-aligned."""
+
+    headings: tuple[str, ...]
+    rows: tuple[tuple[str, ...], ...]
+    total: tuple[str, ...] | None = None
+    numbers_from: int = 1
+
+
+@dataclass(frozen=True)
 class Signature:
     lines: tuple[str, ...]
 
@@ -135,6 +145,7 @@ class Letter:
     header_right: str
     author: str
     blocks: tuple = field(default_factory=tuple)
+    footer: str = ""  # the confidentiality note at the foot of each page; FOOTER_NOTE when empty
 
 
 @dataclass(frozen=True)
@@ -362,14 +373,15 @@ def _drawable() -> frozenset[int]:
 
 
 def _texts(letter: Letter) -> Iterable[str]:
-    yield from (letter.title, letter.header_left, letter.header_right, letter.author, FOOTER_NOTE)
+    yield from (letter.title, letter.header_left, letter.header_right, letter.author, letter.footer or FOOTER_NOTE)
     for block in letter.blocks:
         if isinstance(block, (Heading, Para)):
             yield block.text
         elif isinstance(block, (Items, Signature)):
             yield from block.lines
-        elif isinstance(block, Table):
-            for row in block.rows + ((block.total,) if block.total else ()):
+        elif isinstance(block, (Table, Grid)):
+            headings = (block.headings,) if isinstance(block, Grid) else ()
+            for row in headings + block.rows + ((block.total,) if block.total else ()):
                 yield from row
 
 
@@ -406,7 +418,7 @@ class _Page(FPDF):
         self.line(self.l_margin, self.get_y() - 1.5, self.w - self.r_margin, self.get_y() - 1.5)
         self.set_font(FAMILY, "", 8)
         self.set_text_color(*GREY)
-        self.cell(0, 5, FOOTER_NOTE, align=Align.L)
+        self.cell(0, 5, self.letter.footer or FOOTER_NOTE, align=Align.L)
         self.set_x(self.l_margin)
         self.cell(0, 5, f"第 {self.page_no()} 页 / 共 {{nb}} 页", align=Align.R)
 
@@ -473,6 +485,8 @@ def _draw(pdf: FPDF, block) -> None:
         pdf.ln(1)
     elif isinstance(block, Table):
         _draw_table(pdf, block.rows, block.total)
+    elif isinstance(block, Grid):
+        _draw_grid(pdf, block)
     elif isinstance(block, Signature):
         if pdf.will_page_break(LINE * (len(block.lines) + 2)):
             pdf.add_page()
@@ -569,4 +583,30 @@ def _draw_table(pdf: FPDF, rows: Sequence[tuple[str, str]], total: tuple[str, st
             row = table.row()
             row.cell(label, style=style)
             row.cell(value, style=style)
+    pdf.ln(3)
+
+
+def _draw_grid(pdf: FPDF, grid: Grid) -> None:
+    _body(pdf)
+    pdf.set_font_size(9.5)
+    pdf.set_draw_color(*RULE)
+    pdf.set_line_width(0.2)
+    rows = [grid.headings, *grid.rows, *([grid.total] if grid.total else [])]
+    with pdf.table(
+        width=pdf.epw,
+        align=Align.L,
+        text_align=tuple(Align.L if i < grid.numbers_from else Align.R for i in range(len(grid.headings))),
+        first_row_as_headings=True,
+        repeat_headings=1,
+        line_height=LINE - 0.8,
+        padding=(0.8, 2.0),
+        wrapmode=WrapMode.CHAR,
+        headings_style=FontFace(emphasis="BOLD", fill_color=SHADE),
+        borders_layout="HORIZONTAL_LINES",
+    ) as table:
+        for index, values in enumerate(rows):
+            is_total = grid.total is not None and index == len(rows) - 1
+            row = table.row()
+            for value in values:
+                row.cell(value, style=FontFace(emphasis="BOLD") if is_total else None)
     pdf.ln(3)

@@ -336,6 +336,7 @@ class Agency(models.Model):
         ordering = ["name"]
         verbose_name = _("collection agency")
         verbose_name_plural = _("collection agencies")
+        constraints = [models.UniqueConstraint(fields=["licence_number"], name="agency_licence_unique")]
 
     def __str__(self) -> str:
         return self.name
@@ -562,3 +563,76 @@ class MessageTemplate(models.Model):
 
     def __str__(self) -> str:
         return f"{self.code} ({self.channel}, {self.language})"
+
+
+# --- Field visits (上门催收) --------------------------------------------------------------------------
+
+
+class FieldVisit(models.Model):
+    """A visit to the cardholder by two staff: requested with a planned time and an address on record, approved
+    or rejected by a supervisor of the case's team who did not request it, then logged once as a contact."""
+
+    class Status(models.TextChoices):
+        REQUESTED = "requested", _("requested")
+        APPROVED = "approved", _("approved")
+        REJECTED = "rejected", _("rejected")
+        DONE = "done", _("done")
+        CANCELLED = "cancelled", _("cancelled")
+
+    OPEN = (Status.REQUESTED, Status.APPROVED)
+
+    case = models.ForeignKey("cases.Case", on_delete=models.PROTECT, related_name="visits")
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.REQUESTED)
+    planned_at = models.DateTimeField(_("planned for"))
+    address_kind = models.CharField(_("address on record"), max_length=20)
+    # The address as it was on record when requested: the record of where the staff went stays true.
+    address = models.CharField(_("address"), max_length=300)
+    first_staff = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("first staff member")
+    )
+    second_staff = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("second staff member")
+    )
+    purpose = models.TextField(_("purpose"), blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("requested by")
+    )
+    requested_at = models.DateTimeField(_("requested"), default=timezone.now)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        verbose_name=_("decided by"),
+    )
+    decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
+    decision_reason = models.TextField(_("reason for the decision"), blank=True)
+    cancelled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        verbose_name=_("cancelled by"),
+    )
+    cancelled_at = models.DateTimeField(_("cancelled"), null=True, blank=True)
+    cancel_reason = models.TextField(_("why cancelled"), blank=True)
+    contact = models.OneToOneField(
+        Contact, null=True, blank=True, on_delete=models.PROTECT, related_name="visit", verbose_name=_("contact")
+    )
+
+    class Meta:
+        ordering = ["-planned_at", "-pk"]
+        verbose_name = _("field visit")
+        verbose_name_plural = _("field visits")
+        indexes = [models.Index(fields=["status", "planned_at"], name="visit_status_idx")]
+        constraints = [
+            models.CheckConstraint(condition=~Q(first_staff=models.F("second_staff")), name="visit_two_distinct_staff"),
+            models.UniqueConstraint(
+                fields=["case"], condition=Q(status__in=["requested", "approved"]), name="one_open_visit_per_case"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.case_id} @ {self.planned_at:%Y-%m-%d %H:%M} ({self.get_status_display()})"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in self.OPEN
+
+    @property
+    def staff_ids(self) -> tuple[int, int]:
+        return (self.first_staff_id, self.second_staff_id)

@@ -1,6 +1,7 @@
 """Contacts on every channel. Every outbound contact asks the compliance gate first."""
 
 import hashlib
+import re
 from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
@@ -29,6 +30,7 @@ from negotiation.models import (
     Channel,
     Contact,
     ContactStrategy,
+    FieldVisit,
     FollowUpTask,
     HardshipReason,
     MessageTemplate,
@@ -51,6 +53,7 @@ class ErrorCode:
     UNSUPPORTED_CHANNEL = "unsupported_channel"
     NO_RECIPIENT = "no_recipient"
     NOT_SENT = "message_not_sent"
+    VISIT_NOT_APPROVED = "visit_not_approved"
 
 
 class ContactForbidden(Conflict):
@@ -74,6 +77,35 @@ class ContactForbidden(Conflict):
             "reasons": self.decision.reasons,
             "next_allowed_at": next_at.isoformat() if next_at else None,
         }
+
+
+class VisitNotApproved(Conflict):
+    """A contact on the visit channel is logged only from a field visit a supervisor approved."""
+
+    code = ErrorCode.VISIT_NOT_APPROVED
+
+
+# Who may log a visit besides its two staff.
+VISIT_LOGGERS = {Role.SUPERVISOR, Role.ADMIN}
+
+
+def _approved_visit(*, case: Case, visit_id: int | None, actor) -> FieldVisit:
+    """The approved visit of this case a visit contact records, locked; anything else is refused by name."""
+    visit = (
+        FieldVisit.objects.select_for_update(of=("self",)).filter(pk=visit_id, case=case).first()
+        if visit_id is not None
+        else None
+    )
+    if visit is None:
+        raise VisitNotApproved(_("A field visit is logged only from a visit request that a supervisor approved."))
+    if visit.status != FieldVisit.Status.APPROVED:
+        raise VisitNotApproved(
+            _("This field visit is “%(status)s”; only an approved visit can be logged.")
+            % {"status": visit.get_status_display()}
+        )
+    if actor is not None and not actor.is_superuser and actor.pk not in visit.staff_ids:
+        _require_role(actor, VISIT_LOGGERS, _("Only the visit's two staff or a supervisor log it."))
+    return visit
 
 
 def debtor_facts(case: Case, history: list[ContactFact], now: datetime) -> DebtorFacts:
@@ -185,9 +217,11 @@ def contact_record(
     notes: str = "",
     next_step: str = "",
     path: str = "api",
+    visit_id: int | None = None,
 ) -> Contact:
     """Record a contact that was made. An outbound one must pass the gate at its own time; a refusal is
-    recorded and raised as ContactForbidden, and no contact is stored."""
+    recorded and raised as ContactForbidden, and no contact is stored. A visit needs its approved
+    FieldVisit (`visit_id`, else VisitNotApproved); logging it marks the visit done with both staff."""
     if actor is not None and not actor.is_superuser and actor.role not in CONTACT_ROLES:
         raise PermissionDenied(_("Your role does not record contacts."))
     now = timezone.now()
@@ -199,6 +233,7 @@ def contact_record(
         # Lock the case so that two collectors logging at once cannot both pass a daily limit.
         case = Case.objects.select_for_update(of=("self",)).select_related("account__debtor").get(pk=case_id)
         number = number or _default_number(case, channel, party)
+        visit = _approved_visit(case=case, visit_id=visit_id, actor=actor) if channel == Channel.VISIT else None
         decision = None
         if direction == Contact.Direction.OUTBOUND:
             decision = _decide(
@@ -235,11 +270,30 @@ def contact_record(
                 case_id=case.pk,
                 changes={"channel": channel, "party": party, "outcome": outcome, "at": at},
             )
+            if visit is not None:
+                _visit_done(visit=visit, contact=contact, actor=actor)
             _screen_note(contact=contact, actor=actor)
             _follow_outcome(case=case, contact=contact, actor=actor)
     if refused is not None:
         raise ContactForbidden(refused)
     return contact
+
+
+def _visit_done(*, visit: FieldVisit, contact: Contact, actor) -> None:
+    visit.status, visit.contact = FieldVisit.Status.DONE, contact
+    visit.save(update_fields=["status", "contact"])
+    audit.record(
+        actor=actor,
+        action="visit.log",
+        target=visit,
+        case_id=visit.case_id,
+        changes={
+            "status": [FieldVisit.Status.APPROVED, FieldVisit.Status.DONE],
+            "contact": contact.pk,
+            "staff": list(visit.staff_ids),
+            "outcome": contact.outcome,
+        },
+    )
 
 
 def _screen_note(*, contact: Contact, actor) -> None:
@@ -379,7 +433,10 @@ def message_send(*, message_id: int) -> OutboundMessage:
             message.status = OutboundMessage.Status.SENT
             message.sent_at = timezone.now()
             message.gateway_ref = delivery.gateway_ref
-            message.save(update_fields=["status", "sent_at", "gateway_ref", "updated_at"])
+            if message.purpose == Purpose.REQUESTED:
+                # A one-time code works once and only for the cardholder: staff reading the outbox never see it.
+                message.body = ONE_TIME_CODE.sub("••••••", message.body)
+            message.save(update_fields=["status", "sent_at", "gateway_ref", "body", "updated_at"])
             audit.record(
                 action="message.sent",
                 target=message,
@@ -387,6 +444,9 @@ def message_send(*, message_id: int) -> OutboundMessage:
                 changes={"gateway_ref": delivery.gateway_ref, "repeated": delivery.repeated},
             )
     return message
+
+
+ONE_TIME_CODE = re.compile(r"(?<!\d)\d{6}(?!\d)")
 
 
 def _deliver(message: OutboundMessage):

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from negotiation import views
+from negotiation import views, views_agencies, views_visits
 from negotiation import views_escalation as esc
 
 app_name = "negotiation"
@@ -29,4 +29,14 @@ urlpatterns = [
     path("litigation/<int:pk>/<str:action>/", esc.referral_action_view, name="referral-action"),
     path("cases/<int:pk>/dispute/", esc.dispute_resolve_view, name="dispute-resolve"),
     path("escalations/", esc.escalation_list, name="escalations"),
+    # Field visits (negotiation.views_visits) and the agency register (negotiation.views_agencies).
+    path("cases/<int:pk>/visit-panel/", views_visits.visit_panel, name="visit-panel"),
+    path("cases/<int:pk>/visits/", views_visits.visit_request_view, name="visit-request"),
+    path("visits/", views_visits.visit_queue, name="visits"),
+    path("visits/<int:pk>/log/", views_visits.visit_log_view, name="visit-log"),
+    path("visits/<int:pk>/<str:action>/", views_visits.visit_action_view, name="visit-action"),
+    path("agencies/", views_agencies.agency_list, name="agencies"),
+    path("agencies/new/", views_agencies.agency_edit, name="agency-create"),
+    path("agencies/<int:pk>/", views_agencies.agency_edit, name="agency-edit"),
+    path("agencies/<int:pk>/active/", views_agencies.agency_active, name="agency-active"),
 ]

@@ -3,7 +3,7 @@ worklist's pinned tasks, and the supervisor's strategy and template pages."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Prefetch
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -31,6 +31,7 @@ from negotiation.models import (
     VerificationDocument,
     disposable_income,
 )
+from negotiation.page_refresh import with_case_refresh
 from negotiation.selectors import tasks_due_for
 from negotiation.services import (
     SUPERVISING_ROLES,
@@ -47,6 +48,7 @@ from negotiation.services import (
 )
 
 PANEL_VERIFICATIONS = 5
+FIGURES = ("monthly_income", "essential_expenses", "other_debt_payments")
 
 
 def _visible_case(user, pk: int) -> Case:
@@ -57,8 +59,29 @@ def _visible_verification(user, pk: int) -> Verification:
     return get_object_or_404(Verification.objects.filter(case__in=visible_cases(user)), pk=pk)
 
 
+def _typed_verification(request) -> VerificationForm:
+    """The open verification's form with what was typed in it: the panel's other forms send those fields
+    along (hx-include), so an upload or a promise re-renders the panel without clearing them."""
+    if request.method != "POST":
+        return VerificationForm()
+    typed = {name: request.POST[name] for name in VerificationForm.base_fields if name in request.POST}
+    return VerificationForm(initial=typed)
+
+
+def _disposable(form: VerificationForm):
+    """The disposable income of the figures the form shows, or None while one is missing or unreadable."""
+    values = form.data if form.is_bound else form.initial
+    field = VerificationForm.base_fields["monthly_income"]
+    try:
+        figures = [field.clean(values.get(name)) for name in FIGURES]
+    except ValidationError:
+        return None
+    return disposable_income(*figures) if all(value is not None for value in figures) else None
+
+
 def _panel(request, case: Case, *, status: int = 200, **extra):
-    """The panel for htmx; a plain form post goes back to the case page."""
+    """The panel for htmx, with the case page's header, timeline and compliance box out of band after a
+    post; a plain form post goes back to the case page."""
     if not request.htmx and request.method == "POST" and status == 200:
         return redirect("cases:detail", pk=case.pk)
     documents = Prefetch("documents", queryset=VerificationDocument.objects.order_by("-uploaded_at", "-pk"))
@@ -70,12 +93,14 @@ def _panel(request, case: Case, *, status: int = 200, **extra):
         "verifications": verifications,
         "open_verification": next((v for v in verifications if v.is_open), None),
         "promises": case.promises.order_by("-due_on", "-pk"),
-        "verification_form": VerificationForm(),
+        "verification_form": _typed_verification(request),
         "document_form": DocumentForm(),
         "promise_form": PromiseForm(),
         **extra,
     }
-    return render(request, "negotiation/_case_panel.html", context, status=status)
+    context["disposable_amount"] = _disposable(context["verification_form"])
+    response = render(request, "negotiation/_case_panel.html", context, status=status)
+    return with_case_refresh(request, response, case.pk)
 
 
 @login_required
@@ -183,17 +208,12 @@ def promise_create(request, pk: int):
 
 
 def _contact_log_answer(request, case: Case, *, form, status: int = 200, **extra):
-    """The form again, with the timeline and the compliance box swapped out of band; a plain post goes back
-    to the case page."""
-    from cases.selectors import case_timeline
-    from cases.views import _hold_permissions
-
+    """The form again, with the header, the timeline and the compliance box swapped out of band; a plain post
+    goes back to the case page."""
     if not request.htmx and status == 200:
         return redirect("cases:detail", pk=case.pk)
-    context = {
-        "case": case, "form": form, "timeline": case_timeline(case=case), **_hold_permissions(request.user), **extra,
-    }
-    return render(request, "negotiation/_contact_log_response.html", context, status=status)
+    response = render(request, "negotiation/_contact_log.html", {"case": case, "form": form, **extra}, status=status)
+    return with_case_refresh(request, response, case.pk)
 
 
 @login_required

@@ -16,6 +16,7 @@ from config.errors import DomainError
 from negotiation import dispatch, escalation
 from negotiation.api_escalation import letter_response
 from negotiation.models import Agency, Letter, LitigationReferral, Placement
+from negotiation.page_refresh import with_case_refresh
 
 PLACEMENT_ACTIONS = ("approve", "notify", "hand-over", "recall")
 REFERRAL_ACTIONS = ("approve", "file", "withdraw")
@@ -46,7 +47,9 @@ def _panel(request, case: Case, *, status: int = 200, **extra):
         "is_legal": user.is_superuser or user.role in (Role.LEGAL, Role.ADMIN),
         **extra,
     }
-    return render(request, "negotiation/escalation_panel.html", context, status=status)
+    response = render(request, "negotiation/escalation_panel.html", context, status=status)
+    # An approval escalates the case and a dispute decision lifts a hold: the page's header and box follow.
+    return with_case_refresh(request, response, case.pk)
 
 
 def _run(request, case: Case, action, done: str):

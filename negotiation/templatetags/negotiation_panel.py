@@ -45,3 +45,11 @@ def due_tasks(context):
 def strategy_action_label(action: str) -> str:
     """A strategy action code as people read it."""
     return str(ContactStrategy.Action(action).label) if action in ContactStrategy.Action.values else action
+
+
+@register.simple_tag(takes_context=True)
+def pending_visit_count(context) -> int:
+    """`{% pending_visit_count as n %}`: requested field visits the signed-in supervisor may decide (one query)."""
+    from negotiation.visits import visits_pending_for
+
+    return visits_pending_for(context["request"].user).count()
