@@ -517,14 +517,14 @@ def payment_record(
                 _("Payment “%(ref)s” was already recorded with different content.") % {"ref": external_ref},
                 code=ErrorCode.DUPLICATE_PAYMENT,
             )
-        if amount >= account.overdue_total:
-            # This payment settles the open case: lock it now, before the audit chain's lock (see
-            # case_evidence_record), so that a transition holding it cannot deadlock with us.
-            list(
-                Case.objects.select_for_update()
-                .filter(account=account, status__in=Case.OPEN_STATES)
-                .values_list("pk", flat=True)
-            )
+        # This payment may settle the open case or complete its agreement (plans' receiver): lock it now,
+        # before the audit chain's lock (see case_evidence_record), so that a transition holding it cannot
+        # deadlock with us.
+        list(
+            Case.objects.select_for_update()
+            .filter(account=account, status__in=Case.OPEN_STATES)
+            .values_list("pk", flat=True)
+        )
         paid_on = timezone.localdate(paid_at)
         days = rules.days_past_due(account.delinquent_since, paid_on)
         split = allocate(
@@ -583,8 +583,11 @@ def payment_record(
 
 
 def _settle_paid_cases(*, account_ids: Iterable[int] | None = None) -> int:
-    """Resolve open cases whose account owes nothing any more (system transition)."""
-    paid = Case.objects.filter(status__in=Case.OPEN_STATES, account__overdue_total__lte=0)
+    """Resolve open cases whose account owes nothing any more (system transition). A case with an agreement
+    in force is left to it: the plan's own interest or fees may still be due, and completion resolves it."""
+    paid = Case.objects.filter(status__in=Case.OPEN_STATES, account__overdue_total__lte=0).exclude(
+        agreements__status="in_force"
+    )
     if account_ids is not None:
         paid = paid.filter(account_id__in=list(account_ids))
     settled = 0
@@ -675,10 +678,7 @@ def classification_policy_update(*, actor: User, **fields) -> ClassificationPoli
     with transaction.atomic():
         ClassificationPolicy.current()  # the row exists before it is locked
         policy = ClassificationPolicy.objects.select_for_update().get(pk=1)
-        changes = {name: [getattr(policy, name), value] for name, value in fields.items()}
-        changes = {name: pair for name, pair in changes.items() if pair[0] != pair[1]}
-        for name, value in fields.items():
-            setattr(policy, name, value)
+        changes = audit.changes_apply(policy, fields)
         policy.updated_by = actor
         policy.save()
         audit.record(actor=actor, action="classification_policy.update", target=policy, changes=changes)

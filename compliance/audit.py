@@ -27,6 +27,17 @@ def _normalised(changes: dict) -> dict:
     return json.loads(json.dumps(changes, cls=DjangoJSONEncoder))
 
 
+def changes_apply(instance, values: dict) -> dict[str, list]:
+    """Set on `instance` the values that differ and return them as {field: [old, new]}, the shape every
+    update's audit record takes; an empty result means nothing changed."""
+    changes = {
+        name: [getattr(instance, name), value] for name, value in values.items() if getattr(instance, name) != value
+    }
+    for name, (_old, new) in changes.items():
+        setattr(instance, name, new)
+    return changes
+
+
 def record(
     *,
     action: str,

@@ -91,13 +91,9 @@ def agency_update(*, agency_id: int, actor, name: str, licence_number: str, cont
     try:
         with transaction.atomic():
             agency = Agency.objects.select_for_update().get(pk=agency_id)
-            changes = {
-                key: [getattr(agency, key), value] for key, value in fields.items() if getattr(agency, key) != value
-            }
+            changes = audit.changes_apply(agency, fields)
             if not changes:
                 return agency
-            for key, value in fields.items():
-                setattr(agency, key, value)
             agency.save(update_fields=list(fields))
             audit.record(actor=actor, action="agency.update", target=agency, changes=changes)
     except IntegrityError as exc:

@@ -976,15 +976,9 @@ def strategy_step_update(*, step_id: int, actor, **fields) -> ContactStrategy:
     editable = {"order", "basis", "days", "needs_supervisor_approval", "active"}
     with transaction.atomic():
         step = ContactStrategy.objects.select_for_update().get(pk=step_id)
-        changes = {
-            name: [getattr(step, name), value]
-            for name, value in fields.items()
-            if name in editable and getattr(step, name) != value
-        }
+        changes = audit.changes_apply(step, {name: value for name, value in fields.items() if name in editable})
         if not changes:
             return step
-        for name, (_old, new) in changes.items():
-            setattr(step, name, new)
         step.updated_by = actor
         step.save()
         audit.record(actor=actor, action="strategy.update", target=step, changes=changes)
@@ -1210,12 +1204,8 @@ def message_template_update(*, template_id: int, actor, subject: str, body: str,
         raise ScreeningBlocked(matches)
     with transaction.atomic():
         template = MessageTemplate.objects.select_for_update().get(pk=template_id)
-        changes = {
-            name: [getattr(template, name), value]
-            for name, value in (("subject", subject), ("body", body), ("active", active))
-            if getattr(template, name) != value
-        }
-        template.subject, template.body, template.active, template.updated_by = subject, body, active, actor
+        changes = audit.changes_apply(template, {"subject": subject, "body": body, "active": active})
+        template.updated_by = actor
         template.save()
         audit.record(actor=actor, action="template.update", target=template, changes=changes)
     return template
