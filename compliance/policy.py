@@ -58,6 +58,9 @@ class Outcome:
 class Purpose:
     COLLECTION = "collection"  # asking for payment: stopped by every hold
     SERVICE = "service"  # installment reminders, portal links, thanks: allowed while an agreement is kept
+    # A message the cardholder asked for this minute in the portal (a one-time code): allowed while an agreement
+    # is kept and at any hour, since the contact-hour rule protects people from contact they did not seek.
+    REQUESTED = "requested"
 
 
 class HoldKind:
@@ -231,7 +234,7 @@ def _blocks_at(policy, channel, party, when, history, holds, debtor, purpose, nu
 
     blocks.extend(_party_blocks(policy, party, history, debtor))
 
-    if channel in Channel.TIMED:
+    if channel in Channel.TIMED and purpose != Purpose.REQUESTED:
         start = _window_start(local.date(), policy, zone)
         end = datetime.combine(local.date(), policy.contact_end, tzinfo=zone)
         if local < start:

@@ -12,7 +12,9 @@ APPS = ("accounts", "cases", "negotiation", "plans", "compliance", "reporting", 
 
 TEMPLATE_TAG = re.compile(r"""\{%\s*(?:translate|trans)\s+(?P<q>["'])(?P<text>.+?)(?P=q)""")
 PYTHON_CALL = re.compile(
-    r"""(?<![\w.])(?:_|gettext|gettext_lazy|pgettext_lazy)\(\s*(?P<q>["'])(?P<text>(?:(?!(?P=q)).)+)(?P=q)\s*[,)]"""
+    r"""(?<![\w.])(?:_|gettext|gettext_lazy|pgettext|pgettext_lazy)\(\s*"""
+    r"""(?:["'][^"']*["']\s*,\s*(?=["']))?"""  # pgettext's context comes first
+    r"""(?P<q>["'])(?P<text>(?:(?!(?P=q)).)+)(?P=q)\s*[,)]"""
 )
 
 
@@ -20,7 +22,8 @@ def _literal_strings() -> set[tuple[str, str]]:
     found = set()
     for template in (ROOT / "templates").rglob("*.html"):
         for match in TEMPLATE_TAG.finditer(template.read_text(encoding="utf-8")):
-            found.add((str(template.relative_to(ROOT)), match["text"]))
+            # {% translate %} looks a text up with its % signs doubled, as makemessages stores it.
+            found.add((str(template.relative_to(ROOT)), match["text"].replace("%", "%%")))
     for app in APPS:
         for module in (ROOT / app).rglob("*.py"):
             if "migrations" in module.parts:

@@ -161,6 +161,18 @@ def test_an_agreement_in_force_lets_installment_reminders_through():
     assert decision.allowed
 
 
+def test_a_code_the_cardholder_asked_for_is_sent_at_night_and_while_an_agreement_is_kept():
+    decision = judge(when=at(3, "23:30"), channel=Channel.SMS, holds=[HoldFact(HoldKind.AGREEMENT_IN_FORCE)],
+                     purpose=Purpose.REQUESTED)
+    assert decision.allowed
+
+
+def test_a_dispute_hold_still_stops_a_requested_code():
+    decision = judge(when=at(3, "23:30"), channel=Channel.SMS, holds=[HoldFact(HoldKind.DISPUTE)],
+                     purpose=Purpose.REQUESTED)
+    assert decision.codes == (ReasonCode.DISPUTE_HOLD,)
+
+
 def test_do_not_contact_blocks_with_no_next_time():
     decision = judge(when=at(3, "10:00"), debtor=DebtorFacts(timezone="Asia/Shanghai", do_not_contact=True))
     assert decision.codes == (ReasonCode.DO_NOT_CONTACT,)
