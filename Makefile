@@ -3,8 +3,8 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 MANAGE := $(BIN)/python manage.py
-DEMO_ENV := DEBUG=true ACCORD_DEMO=true
 PORT ?= 8000
+DEMO_ENV := DEBUG=true ACCORD_DEMO=true PORTAL_BASE_URL=http://127.0.0.1:$(PORT)
 
 .PHONY: install run test lint messages clean
 

@@ -6,6 +6,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from compliance.models import Complaint
+from config.widgets import IsoDateTimeInput
 
 HOLD_DEFAULT, HOLD_YES, HOLD_NO = "", "yes", "no"
 _CASE_NUMBER = re.compile(r"^\s*[Cc]?0*(\d{1,12})\s*$")
@@ -26,7 +27,7 @@ class ComplaintRegisterForm(forms.Form):
     received_at = forms.DateTimeField(
         label=_("Received"),
         required=False,
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        widget=IsoDateTimeInput,
         help_text=_("empty: now"),
     )
     hold = forms.ChoiceField(

@@ -21,6 +21,7 @@ from django.views.decorators.http import require_POST, require_safe
 from accounts.models import Role
 from compliance import audit, masking
 from compliance.models import AuditEvent
+from config.widgets import IsoDateInput
 
 AUDIT_PAGE_SIZE = 50
 EXPORT_CHUNK = 2000
@@ -38,7 +39,6 @@ def _wants_partial(request) -> bool:
     return bool(request.htmx) and not request.htmx.history_restore_request
 
 
-DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
 class AuditFilterForm(forms.Form):
@@ -47,8 +47,8 @@ class AuditFilterForm(forms.Form):
     actor = forms.CharField(label=gettext_lazy("Actor"), required=False, max_length=150)
     case = forms.CharField(label=gettext_lazy("Case"), required=False, max_length=20)
     target_type = forms.CharField(label=gettext_lazy("Target type"), required=False, max_length=80)
-    date_from = forms.DateField(label=gettext_lazy("From"), required=False, widget=DATE_INPUT)
-    date_to = forms.DateField(label=gettext_lazy("To"), required=False, widget=DATE_INPUT)
+    date_from = forms.DateField(label=gettext_lazy("From"), required=False, widget=IsoDateInput)
+    date_to = forms.DateField(label=gettext_lazy("To"), required=False, widget=IsoDateInput)
 
     def clean_case(self) -> int | None:
         value = self.cleaned_data["case"].strip().upper().removeprefix("C")

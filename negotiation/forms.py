@@ -6,6 +6,7 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from config.widgets import IsoDateInput, IsoDateTimeInput
 from negotiation.models import (
     Channel,
     ContactStrategy,
@@ -63,7 +64,7 @@ class PromiseForm(PanelForm):
     id_prefix = "promise"
 
     amount = forms.DecimalField(label=_("Amount (¥)"), max_digits=14, decimal_places=2, min_value=Decimal("0.01"))
-    due_on = forms.DateField(label=_("Due on"), widget=forms.DateInput(attrs={"type": "date"}))
+    due_on = forms.DateField(label=_("Due on"), widget=IsoDateInput)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -122,9 +123,7 @@ class VisitRequestForm(PanelForm):
 
     id_prefix = "visit"
 
-    planned_at = forms.DateTimeField(
-        label=_("Planned for"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
-    )
+    planned_at = forms.DateTimeField(label=_("Planned for"), widget=IsoDateTimeInput)
     address_kind = forms.ChoiceField(label=_("Address on record"))
     first_staff = forms.ModelChoiceField(label=_("First staff member"), queryset=None)
     second_staff = forms.ModelChoiceField(label=_("Second staff member"), queryset=None)

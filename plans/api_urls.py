@@ -1,3 +1,12 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from plans import api, api_offers
+
+urlpatterns = [
+    path("plans/preview/", api.PlanPreviewApi.as_view(), name="plan-preview"),
+    path("cases/<int:pk>/offers/", api_offers.CaseOffersApi.as_view(), name="case-offers"),
+    *[
+        path(f"offers/<int:pk>/{action}/", api_offers.OfferActionApi.as_view(action=action), name=f"offer-{action}")
+        for action in ("approve", "reject", "withdraw")
+    ],
+]

@@ -5,6 +5,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 MONEY = {"max_digits": 14, "decimal_places": 2}
 RATE = {"max_digits": 7, "decimal_places": 6}
@@ -240,7 +241,7 @@ class Agreement(models.Model):
 
     class Status(models.TextChoices):
         IN_FORCE = "in_force", _("in force")
-        COMPLETED = "completed", _("completed")
+        COMPLETED = "completed", pgettext_lazy("agreement status", "completed")
         BREACHED = "breached", _("breached")
 
     SIGNATURE_FIELDS = (
@@ -276,11 +277,33 @@ class Agreement(models.Model):
     def __str__(self) -> str:
         return self.number
 
+    def save(self, *args, **kwargs):
+        """Once signed, the signature fields never change; on PostgreSQL a trigger refuses it as well."""
+        update_fields = kwargs.get("update_fields")
+        checked = self.SIGNATURE_FIELDS if update_fields is None else [
+            name for name in self.SIGNATURE_FIELDS if name.removesuffix("_id") in update_fields or name in update_fields
+        ]
+        if not self._state.adding and checked:
+            stored = type(self).objects.filter(pk=self.pk).values(*checked).first() or {}
+            current = {name: self.pdf.name if name == "pdf" else getattr(self, name) for name in checked}
+            changed = sorted(name for name in stored if stored[name] != current[name])
+            if changed:
+                raise SignatureChanged(changed)
+        super().save(*args, **kwargs)
+
+
+class SignatureChanged(ValueError):
+    """Someone tried to change what the cardholder signed."""
+
+    def __init__(self, fields: list[str]) -> None:
+        super().__init__(f"a signed agreement's {', '.join(fields)} cannot change")
+        self.fields = fields
+
 
 class Installment(models.Model):
     class Status(models.TextChoices):
         DUE = "due", _("due")
-        PAID = "paid", _("paid")
+        PAID = "paid", pgettext_lazy("installment status", "paid")
         MISSED = "missed", _("missed")
 
     agreement = models.ForeignKey(Agreement, on_delete=models.PROTECT, related_name="installments")

@@ -1,5 +1,21 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from plans import views, views_links
 
 app_name = "plans"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("cases/<int:pk>/builder/", views.builder, name="builder"),
+    path("cases/<int:pk>/builder/preview/", views.preview, name="builder-preview"),
+    path("cases/<int:pk>/offers/", views.offer_create_view, name="offer-create"),
+    path("offers/<int:pk>/withdraw/", views.offer_withdraw_view, name="offer-withdraw"),
+    path("offers/<int:pk>/approve/", views.offer_decide_view, {"decision": "approve"}, name="offer-approve"),
+    path("offers/<int:pk>/reject/", views.offer_decide_view, {"decision": "reject"}, name="offer-reject"),
+    path("approvals/", views.approvals, name="approvals"),
+    path("authority/", views.authority_limits, name="authority"),
+    # Portal links and what the cardholder did (plans.views_links).
+    path("cases/<int:pk>/portal-links/", views_links.links_panel, name="portal-links"),
+    path("cases/<int:pk>/portal-links/send/", views_links.link_send, name="portal-link-send"),
+    path("portal-links/<int:pk>/revoke/", views_links.link_revoke, name="portal-link-revoke"),
+    path("cases/<int:pk>/portal-activity/", views_links.portal_activity, name="portal-activity"),
+]

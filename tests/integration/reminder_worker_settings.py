@@ -1,0 +1,8 @@
+"""Settings of the reminder tests' workers: the project's, with every task they send on the test's own queue
+(the daily job hands each reminder, and each reminder its SMS, to further tasks)."""
+
+import os
+
+from config.settings import *  # noqa: F403
+
+CELERY_TASK_DEFAULT_QUEUE = os.environ["ACCORD_TEST_QUEUE"]
