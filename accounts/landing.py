@@ -14,26 +14,39 @@ LANDING_URL_NAME = {
 }
 
 NAVIGATION = {
-    Role.COLLECTOR: [("cases:worklist", _("Worklist"))],
+    Role.COLLECTOR: [("cases:worklist", _("Worklist")), ("reporting:scorecard", _("My scorecard"))],
     Role.SUPERVISOR: [
         ("cases:supervisor", _("Team")),
         ("cases:worklist", _("Worklist")),
+        ("reporting:kpis", _("KPIs")),
         ("compliance:complaints", _("Complaints")),
         ("reporting:compliance", _("Compliance")),
         ("compliance:screening-hits", _("Screening")),
         ("negotiation:escalations", _("Escalations")),
+        ("negotiation:visits", _("Field visits")),
+        ("negotiation:agencies", _("Agencies")),
+        ("plans:approvals", _("Offer approvals")),
     ],
-    Role.LEGAL: [("cases:worklist", _("Escalated cases")), ("negotiation:escalations", _("Litigation and placements"))],
+    Role.LEGAL: [
+        ("cases:worklist", _("Escalated cases")),
+        ("negotiation:escalations", _("Litigation and placements")),
+        ("negotiation:agencies", _("Agencies")),
+    ],
     Role.COMPLIANCE: [
         ("reporting:compliance", _("Compliance")),
+        ("reporting:kpis", _("KPIs")),
         ("cases:worklist", _("All cases")),
         ("compliance:complaints", _("Complaints")),
         ("compliance:screening-hits", _("Screening")),
         ("compliance:audit-log", _("Audit log")),
         ("compliance:policies-default", _("Contact policies")),
+        ("negotiation:agencies", _("Agencies")),
     ],
     Role.ADMIN: [
         ("cases:worklist", _("All cases")),
+        ("reporting:kpis", _("KPIs")),
+        ("negotiation:visits", _("Field visits")),
+        ("negotiation:agencies", _("Agencies")),
         ("compliance:audit-log", _("Audit log")),
         ("admin:index", _("Administration")),
     ],

@@ -206,6 +206,9 @@ SPECTACULAR_SETTINGS = {
         "DocumentKindEnum": "negotiation.models.VerificationDocument.Kind",
         "PlacementStatusEnum": "negotiation.models.Placement.Status",
         "ReferralStatusEnum": "negotiation.models.LitigationReferral.Status",
+        "PlanKindEnum": "plans.models.PlanKind",
+        "PlanMethodEnum": "plans.models.Method",
+        "OfferStatusEnum": "plans.models.Offer.Status",
     },
 }
 
@@ -270,6 +273,12 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=2, minute=25),
         "options": {"expires": 6 * 3600},
     },
+    # After the nightly jobs that move cases and judge promises, so yesterday's figures are final.
+    "reporting-snapshot": {
+        "task": "reporting.tasks.snapshot_yesterday",
+        "schedule": crontab(hour=4, minute=10),
+        "options": {"expires": 12 * 3600},
+    },
     "create-strategy-tasks": {
         "task": "negotiation.tasks.create_strategy_tasks",
         "schedule": crontab(hour=6, minute=40),
@@ -279,6 +288,16 @@ CELERY_BEAT_SCHEDULE = {
         "task": "negotiation.tasks.send_collection_notices",
         "schedule": timedelta(minutes=15),
         "options": {"expires": 14 * 60},
+    },
+    "judge-installments": {
+        "task": "plans.tasks.judge_installments",
+        "schedule": crontab(hour=2, minute=40),
+        "options": {"expires": 6 * 3600},
+    },
+    "send-installment-reminders": {
+        "task": "plans.tasks.send_installment_reminders",
+        "schedule": crontab(hour=9, minute=10),
+        "options": {"expires": 6 * 3600},
     },
 }
 

@@ -9,6 +9,7 @@ api_v1 = [
     path("", include("negotiation.api_urls")),
     path("", include("compliance.api_urls")),
     path("", include("plans.api_urls")),
+    path("", include("reporting.api_urls")),
 ]
 
 urlpatterns = [

@@ -1,38 +1,35 @@
-from datetime import timedelta
+from datetime import date, timedelta
+from html import escape
 
 from django import forms
 from django.utils import timezone
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Team
 from cases.selectors import teams_led_by
+from config.widgets import IsoDateInput
 from reporting.selectors import DashboardFilters
 
 DEFAULT_DAYS = 30
 MAX_DAYS = 366
 
 
-class DashboardFilterForm(forms.Form):
-    """The period (default: the last 30 days, today included) and one of the teams the user may see."""
+class PeriodForm(forms.Form):
+    """A period of whole days, at most MAX_DAYS long, not starting in the future; and a team."""
 
-    start = forms.DateField(label=_("From"), widget=forms.DateInput(attrs={"type": "date"}))
-    end = forms.DateField(label=_("To"), widget=forms.DateInput(attrs={"type": "date"}))
+    start = forms.DateField(label=_("From"), widget=IsoDateInput)
+    end = forms.DateField(label=_("To"), widget=IsoDateInput)
     team = forms.ModelChoiceField(label=_("Team"), queryset=Team.objects.none(), required=False)
 
-    def __init__(self, *args, user, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["team"].queryset = teams_led_by(user).order_by("name")
-        self.fields["team"].empty_label = _("All teams") if user.sees_all_teams else _("All my teams")
-
-    @classmethod
-    def from_query(cls, query, *, user) -> "DashboardFilterForm":
-        """Bound to the query string, with the default period filled in where it says nothing."""
+    @staticmethod
+    def with_default_period(query, *, end: date):
+        """The query string with the DEFAULT_DAYS up to `end` filled in where it names no period."""
         data = query.copy()
-        default = DashboardFilters.last_days(DEFAULT_DAYS)
-        for name, value in (("start", default.start), ("end", default.end)):
+        for name, value in (("start", end - timedelta(days=DEFAULT_DAYS - 1)), ("end", end)):
             if not data.get(name):
                 data[name] = value.isoformat()
-        return cls(data, user=user)
+        return data
 
     def clean(self):
         cleaned = super().clean()
@@ -48,6 +45,20 @@ class DashboardFilterForm(forms.Form):
                 raise forms.ValidationError(_("The period cannot start in the future."), code="future")
         return cleaned
 
+
+class DashboardFilterForm(PeriodForm):
+    """The period (default: the last 30 days, today included) and one of the teams the user may see."""
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["team"].queryset = teams_led_by(user).order_by("name")
+        self.fields["team"].empty_label = _("All teams") if user.sees_all_teams else _("All my teams")
+
+    @classmethod
+    def from_query(cls, query, *, user) -> "DashboardFilterForm":
+        """Bound to the query string, with the default period filled in where it says nothing."""
+        return cls(cls.with_default_period(query, end=timezone.localdate()), user=user)
+
     def filters(self) -> DashboardFilters:
         team = self.cleaned_data.get("team")
         return DashboardFilters(
@@ -60,4 +71,76 @@ class DashboardFilterForm(forms.Form):
         query = {"start": filters.start.isoformat(), "end": filters.end.isoformat()}
         if filters.team_id is not None:
             query["team"] = str(filters.team_id)
+        return query
+
+
+class KpiFilterForm(PeriodForm):
+    """The KPI filters: a period of whole days (default: the 30 days up to yesterday, the last day snapshotted),
+    and optionally a team, a collector and a class among those the user may see."""
+
+    collector = forms.ModelChoiceField(label=_("Collector"), queryset=Team.objects.none(), required=False)
+    classification = forms.ChoiceField(label=_("Class"), required=False)
+
+    def __init__(self, *args, scope, **kwargs):
+        from cases.models import Classification
+        from reporting.kpi_selectors import collectors_for
+
+        super().__init__(*args, **kwargs)
+        teams = Team.objects.all() if scope.all_teams else Team.objects.filter(pk__in=scope.team_ids or [])
+        self.fields["team"].queryset = teams.order_by("name")
+        self.fields["team"].empty_label = _("All teams") if scope.all_teams else _("All my teams")
+        self.fields["collector"].queryset = collectors_for(scope)
+        self.fields["collector"].label_from_instance = lambda user: user.get_full_name() or user.username
+        self.fields["collector"].empty_label = _("All collectors")
+        self.fields["classification"].choices = [("", _("All classes")), *Classification.choices]
+        if scope.own_only:
+            for name in ("team", "collector", "classification"):
+                self.fields[name].widget = forms.HiddenInput()
+
+    @classmethod
+    def from_query(cls, query, *, scope, last_day: date | None = None) -> "KpiFilterForm":
+        """Bound to the query string; the period defaults to the 30 days up to the last day snapshotted."""
+        end = last_day or timezone.localdate() - timedelta(days=1)
+        return cls(cls.with_default_period(query, end=end), scope=scope)
+
+    def collector_options(self) -> SafeString:
+        """The collector menu's options, built here: hundreds of options through Django's per-option widget
+        templates would cost more than every query of the page."""
+        field = self.fields["collector"]
+        selected = str(self.data.get("collector") or "")
+        people = field.queryset.values_list("pk", "first_name", "last_name", "username")
+        options = [("", str(field.empty_label))] + [
+            (str(pk), f"{first or ''} {last or ''}".strip() or username) for pk, first, last, username in people
+        ]
+        # Every value and label is escaped; the markup around them is fixed.
+        return mark_safe(  # noqa: S308
+            "".join(
+                f'<option value="{escape(value)}"{" selected" if value == selected else ""}>{escape(label)}</option>'
+                for value, label in options
+            )
+        )
+
+    def filters(self):
+        from reporting.kpi_selectors import KpiFilters
+
+        data = self.cleaned_data
+        return KpiFilters(
+            start=data["start"],
+            end=data["end"],
+            team_id=data["team"].pk if data.get("team") else None,
+            collector_id=data["collector"].pk if data.get("collector") else None,
+            classification=data.get("classification") or "",
+        )
+
+    def query(self) -> dict[str, str]:
+        """The filters as query parameters, for the export links."""
+        filters = self.filters()
+        query = {"start": filters.start.isoformat(), "end": filters.end.isoformat()}
+        for name, value in (
+            ("team", filters.team_id),
+            ("collector", filters.collector_id),
+            ("classification", filters.classification),
+        ):
+            if value:
+                query[name] = str(value)
         return query

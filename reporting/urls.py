@@ -1,10 +1,13 @@
 from django.urls import path
 
-from reporting import views
+from reporting import kpi_views, views
 
 app_name = "reporting"
 
 urlpatterns = [
     path("compliance/", views.compliance, name="compliance"),
     path("compliance/cases/", views.compliance_cases, name="compliance_cases"),
+    path("kpis/", kpi_views.kpis, name="kpis"),
+    path("scorecard/", kpi_views.scorecard, name="scorecard"),
+    path("export/<slug:table>.<slug:fmt>", kpi_views.export, name="export"),
 ]

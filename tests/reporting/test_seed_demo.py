@@ -97,12 +97,32 @@ def test_seed_demo_records_every_step_in_an_unbroken_audit_chain(demo_mode):
     assert first_broken_event() is None
 
 
-def test_a_second_seed_demo_changes_nothing(demo_mode):
+def test_a_second_seed_demo_changes_nothing_but_issues_a_fresh_portal_link(demo_mode):
+    from plans.models import PortalLink
+
     seed_demo()
-    before = counts()
+    before, links = counts(), PortalLink.objects.count()
     output = seed_demo()
-    assert counts() == before
+    after = counts()
+    new_events = set(AuditEvent.objects.order_by("-pk")[: after.pop("AuditEvent") - before.pop("AuditEvent")]
+                     .values_list("action", flat=True))
+    assert after == before
+    assert new_events <= {"portal_link.issue", "message.queue", "contact.decide"}
+    assert PortalLink.objects.count() == links + 1
     assert "nothing changed" in output
+    assert re.search(r"Cardholder portal .*: http://\S+/p/[\w-]+/", output)
+
+
+def test_the_printed_portal_link_opens_the_identity_check(demo_mode, client):
+    output = seed_demo()
+    url = re.search(r"Cardholder portal .*: (http://\S+)", output).group(1)
+    last_four = re.search(r"last four of the id are (\w{4})", output).group(1)
+
+    response = client.get(url.split("127.0.0.1:8000", 1)[-1], HTTP_ACCEPT_LANGUAGE="en")
+
+    assert response.status_code == 200
+    assert b'name="last_four"' in response.content
+    assert len(last_four) == 4
 
 
 def test_a_demo_collector_logs_in_with_the_printed_password(demo_mode, client):
@@ -132,7 +152,7 @@ def test_seed_demo_leaves_contacts_through_the_gate_refusals_complaints_and_a_fl
     assert ContactDecision.objects.filter(allowed=False).exists()
     assert Complaint.objects.count() == 3
     assert ScreeningHit.objects.filter(action="flagged").exists()
-    assert OutboundMessage.objects.count() == 10
+    assert OutboundMessage.objects.filter(purpose="collection").count() == 10
 
 
 def test_seed_demo_verifies_situations_so_that_some_cases_reach_a_plan(demo_mode):
@@ -142,3 +162,16 @@ def test_seed_demo_verifies_situations_so_that_some_cases_reach_a_plan(demo_mode
     assert Verification.objects.filter(outcome="verified").exists()
     assert Case.objects.filter(status=CaseStatus.PLAN).exists()
     assert Promise.objects.filter(status="pending").exists()
+
+
+def test_seed_demo_snapshots_ninety_days_up_to_today_for_the_kpi_dashboard(demo_mode):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from reporting.models import PortfolioSnapshot
+
+    seed_demo()
+    today = timezone.localdate()
+    assert PortfolioSnapshot.objects.filter(day=today).exists()
+    assert not PortfolioSnapshot.objects.filter(day__lt=today - timedelta(days=89)).exists()

@@ -1,11 +1,17 @@
 import time
 import unicodedata
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.management.base import BaseCommand
+from django.utils import timezone
 
 from cases import demo
 from negotiation.demo import activity_seed
+from plans.demo import plans_seed, portal_demo_link
+from reporting.snapshots import snapshot_build
+
+SNAPSHOT_DAYS = 90  # so the KPI dashboard has a history to show
 
 
 class Command(BaseCommand):
@@ -29,6 +35,18 @@ class Command(BaseCommand):
                 f"{activity['complaints']} complaints, {activity['messages']} notices, "
                 f"{activity['verifications']} verifications, {activity['promises']} promises to pay."
             )
+            plans = plans_seed()
+            self.stdout.write(
+                f"Plans: {plans['offers']} offers ({plans['pending']} awaiting a supervisor's approval), "
+                f"{plans['signed']} agreements signed in the portal."
+            )
+            # Through today, as the demo's cases are opened today; the nightly task will redo it tomorrow.
+            today = timezone.localdate()
+            snapshot = snapshot_build(start=today - timedelta(days=SNAPSHOT_DAYS - 1), end=today)
+            self.stdout.write(
+                f"Reporting snapshots of the last {SNAPSHOT_DAYS} days: {snapshot.portfolio_rows} portfolio rows, "
+                f"{snapshot.activity_rows} activity rows."
+            )
             self.stdout.write(self.style.SUCCESS(f"Demo data loaded in {time.monotonic() - started:.1f}s."))
         else:
             self.stdout.write(f"Demo data already present ({demo.MARKER_REF} exists); nothing changed.")
@@ -37,6 +55,20 @@ class Command(BaseCommand):
             self.stdout.write(f"Transitions refused by their guards and skipped: {refused}")
         self._counts(demo.demo_counts())
         self._logins(result.logins)
+        self._portal_link()
+
+    def _portal_link(self) -> None:
+        demo_link = portal_demo_link()
+        self.stdout.write("")
+        if demo_link is None:
+            self.stdout.write("No demo case has an offer ready to send, so no portal link was made.")
+            return
+        url, last_four = demo_link
+        self.stdout.write(f"Cardholder portal (a new link each run, valid {settings.PORTAL_LINK_DAYS} days): {url}")
+        self.stdout.write(
+            f"  identity: the last four of the id are {last_four}; the one-time code arrives as a text message "
+            f"in {settings.SMS_FILE_DIR}/ once the worker has sent it."
+        )
 
     def _counts(self, counts: dict) -> None:
         self.stdout.write("")
