@@ -38,6 +38,9 @@ class PanelForm(forms.Form):
 
 
 class VerificationForm(PanelForm):
+    # The document upload and the promise form carry what is typed here along (htmx hx-include), and htmx
+    # checks included fields: half-typed figures must not stop them. The server checks it on completion.
+    use_required_attribute = False
     id_prefix = "verification"
     hardship_reason = forms.ChoiceField(label=_("Hardship reason"), choices=chosen(HardshipReason.choices))
     monthly_income = forms.DecimalField(label=_("Monthly income (¥)"), **MONEY_FIELD)

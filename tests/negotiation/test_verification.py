@@ -380,3 +380,14 @@ def test_the_panel_lists_documents_with_their_download_link(client, document, co
     html = client.get(f"/negotiation/cases/{document.verification.case_id}/panel/").content.decode()
 
     assert f'href="/negotiation/documents/{document.pk}/"' in html
+
+
+def test_half_typed_verification_figures_do_not_block_the_upload_or_promise_forms_that_carry_them():
+    """The upload and promise forms include the verification form (htmx), and htmx refuses to send included
+    fields the browser finds invalid; so the figures are checked by the server, not marked required."""
+    from negotiation.forms import VerificationForm
+
+    html = str(VerificationForm())
+
+    assert 'name="monthly_income"' in html
+    assert "required" not in html
