@@ -3,10 +3,11 @@
 from datetime import date, timedelta
 
 import pytest
+from django.core.exceptions import PermissionDenied
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from compliance.models import AuditEvent
 from negotiation import strategy
@@ -90,7 +91,7 @@ def test_a_collector_cannot_tick_a_colleagues_task(collector, team):
     colleague = UserFactory(username="colleague", role="collector", team=team)
     task = due_task(CaseFactory(team=team, assigned_to=colleague), colleague)
 
-    with pytest.raises(Exception, match="collector or a supervisor"):
+    with translation.override("en"), pytest.raises(PermissionDenied, match="collector or a supervisor"):
         task_complete(task_id=task.pk, actor=collector)
 
 
