@@ -47,6 +47,18 @@ def _celery_eager():
     app.conf.task_always_eager = False
 
 
+@pytest.fixture
+def as_user(client):
+    """A client logged in as `user`, reading the English source strings."""
+
+    def login(user):
+        client.force_login(user)
+        client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+        return client
+
+    return login
+
+
 @pytest.fixture(autouse=True)
 def _default_language():
     """Every test starts in the default language (zh-hans): a request made by an earlier test in the same

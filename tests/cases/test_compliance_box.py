@@ -25,16 +25,6 @@ MOBILE = "13800000001"
 
 
 @pytest.fixture
-def as_user(client):
-    def login(user):
-        client.force_login(user)
-        client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
-        return client
-
-    return login
-
-
-@pytest.fixture
 def fixed_now(monkeypatch):
     """Let the compliance box judge at a chosen moment instead of the clock's."""
 

@@ -20,18 +20,6 @@ pytestmark = pytest.mark.django_db
 WORKLIST = reverse("cases:worklist")
 
 
-@pytest.fixture
-def as_user(client):
-    """A client logged in as `user`, reading the English source strings."""
-
-    def login(user):
-        client.force_login(user)
-        client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
-        return client
-
-    return login
-
-
 def listed(response) -> set[int]:
     return {case.pk for case in response.context["page"].object_list}
 

@@ -24,16 +24,6 @@ EXPORT = reverse("compliance:audit-export")
 VERIFY = reverse("compliance:audit-verify")
 
 
-@pytest.fixture
-def as_user(client):
-    def login(user):
-        client.force_login(user)
-        client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
-        return client
-
-    return login
-
-
 def event(action="case.escalate", *, actor=None, at=None, **extra) -> AuditEvent:
     if at is None:
         return audit.record(action=action, actor=actor, **extra)

@@ -778,16 +778,6 @@ def test_the_schema_documents_the_complaint_endpoints(client):
 LIST_PAGE = reverse("compliance:complaints")
 
 
-@pytest.fixture
-def as_user(client):
-    def login(user):
-        client.force_login(user)
-        client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
-        return client
-
-    return login
-
-
 @pytest_db
 def test_the_complaints_page_highlights_complaints_at_risk_and_overdue(as_user, compliance_officer, case):
     register(compliance_officer, case=case, days_ago=16)

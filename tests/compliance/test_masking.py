@@ -59,16 +59,6 @@ def case(team):
     return case_in("escalated", team=team, account=CardAccountFactory(debtor=debtor))
 
 
-@pytest.fixture
-def as_user(client):
-    def login(user):
-        client.force_login(user)
-        client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
-        return client
-
-    return login
-
-
 def assert_masked(body: str) -> None:
     assert MOBILE not in body
     assert NATIONAL_ID not in body

@@ -282,16 +282,6 @@ def test_a_clean_message_is_queued(collector, team):
 # --- The lexicon page ----------------------------------------------------------------------------
 
 
-@pytest.fixture
-def as_user(client):
-    def login(user):
-        client.force_login(user)
-        client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
-        return client
-
-    return login
-
-
 @pytest.mark.django_db
 @pytest.mark.parametrize("role", ["supervisor", "compliance_officer", "admin_user_"])
 def test_the_roles_that_edit_the_lexicon_add_terms_and_the_addition_is_audited(role, as_user, request):

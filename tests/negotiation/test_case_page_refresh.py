@@ -38,16 +38,6 @@ def _clock_and_media(settings, tmp_path):
         yield
 
 
-@pytest.fixture
-def as_user(client):
-    def login(user):
-        client.force_login(user)
-        client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
-        return client
-
-    return login
-
-
 def oob_section(html: str, element_id: str) -> str:
     """The out-of-band element with this id, up to its closing tag."""
     found = re.search(rf'<(section|div) id="{element_id}"[^>]*hx-swap-oob="true"[^>]*>.*?</\1>', html, re.S)

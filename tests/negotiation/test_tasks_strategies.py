@@ -26,16 +26,6 @@ pytestmark = pytest.mark.django_db
 WORKLIST = reverse("cases:worklist")
 
 
-@pytest.fixture
-def as_user(client):
-    def login(user):
-        client.force_login(user)
-        client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
-        return client
-
-    return login
-
-
 def due_task(case, user, days_ago=0, **extra):
     return FollowUpTask.objects.create(
         case=case, assigned_to=user, kind="call", due_on=timezone.localdate() - timedelta(days=days_ago), **extra

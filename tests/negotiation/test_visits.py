@@ -249,16 +249,6 @@ def test_the_requester_cancels_an_open_visit_with_a_reason(approved, collector):
 # --- The case page's visit tab and the supervisors' queue --------------------------------------------------
 
 
-@pytest.fixture
-def as_user(client):
-    def login(user):
-        client.force_login(user)
-        client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
-        return client
-
-    return login
-
-
 def test_the_visit_tab_requests_a_visit_with_the_collector_preselected(as_user, case, collector, partner, supervisor):
     client = as_user(collector)
     panel = client.get(reverse("negotiation:visit-panel", args=[case.pk]), HTTP_HX_REQUEST="true")

@@ -20,16 +20,6 @@ DASHBOARD = reverse("reporting:compliance")
 CASES = reverse("reporting:compliance_cases")
 
 
-@pytest.fixture
-def as_user(client):
-    def login(user):
-        client.force_login(user)
-        client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
-        return client
-
-    return login
-
-
 def decision(case, codes=(), *, asked_by=None, allowed=None, days_ago: int = 1) -> ContactDecision:
     """A gate decision as compliance.services.decision_record stores it, `days_ago` days old."""
     allowed = not codes if allowed is None else allowed
