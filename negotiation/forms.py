@@ -77,10 +77,9 @@ class PromiseForm(PanelForm):
         )
 
 
-class ContactLogForm(forms.Form):
-    """What a collector logs after a call or a visit; compact, tabbed through with the keyboard."""
+class ContactOutcomeFields(forms.Form):
+    """Who was reached and what came of it: the part a call and a visit log alike."""
 
-    channel = forms.ChoiceField(label=_("Channel"), choices=Channel.choices, initial=Channel.PHONE)
     party = forms.ChoiceField(label=_("Party"), choices=Party.choices, initial=Party.DEBTOR)
     outcome = forms.ChoiceField(label=_("Outcome"), choices=chosen(Outcome.choices))
     duration_seconds = forms.IntegerField(
@@ -89,6 +88,14 @@ class ContactLogForm(forms.Form):
     )
     notes = forms.CharField(label=_("Notes"), required=False, max_length=4000)
     next_step = forms.CharField(label=_("Next step"), required=False, max_length=200)
+
+
+class ContactLogForm(ContactOutcomeFields):
+    """What a collector logs after a call or a visit; compact, tabbed through with the keyboard."""
+
+    field_order = ["channel"]
+
+    channel = forms.ChoiceField(label=_("Channel"), choices=Channel.choices, initial=Channel.PHONE)
 
 
 class StrategyStepForm(forms.ModelForm):
@@ -164,19 +171,10 @@ class VisitDecisionForm(PanelForm):
     reason = forms.CharField(label=_("Reason"), max_length=1000, widget=forms.TextInput(attrs={"autocomplete": "off"}))
 
 
-class VisitLogForm(PanelForm):
+class VisitLogForm(PanelForm, ContactOutcomeFields):
     """What happened on an approved visit; the channel is the visit."""
 
     id_prefix = "visit-log"
-
-    party = forms.ChoiceField(label=_("Party"), choices=Party.choices, initial=Party.DEBTOR)
-    outcome = forms.ChoiceField(label=_("Outcome"), choices=chosen(Outcome.choices))
-    duration_seconds = forms.IntegerField(
-        label=_("Duration (s)"), required=False, min_value=0, max_value=24 * 3600,
-        widget=forms.NumberInput(attrs={"inputmode": "numeric", "size": 5}),
-    )
-    notes = forms.CharField(label=_("Notes"), required=False, max_length=4000)
-    next_step = forms.CharField(label=_("Next step"), required=False, max_length=200)
 
 
 class AgencyForm(forms.Form):
