@@ -1,6 +1,7 @@
 """Each role is a Django group; its model permissions are declared here and synced after migrate."""
 
 from django.apps import apps as global_apps
+from django.core.exceptions import PermissionDenied
 from django.db import DEFAULT_DB_ALIAS
 
 from accounts.models import Role
@@ -13,6 +14,17 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
     Role.COMPLIANCE: ("cases.view_*", "negotiation.view_*", "plans.view_*", "compliance.*", "reporting.view_*"),
     Role.ADMIN: ("accounts.*", "cases.*", "negotiation.*", "plans.*", "compliance.*", "reporting.*", "authtoken.*"),
 }
+
+
+def role_require(actor, roles, message: str, *, system_allowed: bool = False) -> None:
+    """PermissionDenied(message) unless the actor is a superuser or has one of `roles`. With system_allowed,
+    no actor at all (a Celery task, a management command) passes too."""
+    if actor is None:
+        if system_allowed:
+            return
+        raise PermissionDenied(message)
+    if not actor.is_superuser and actor.role not in roles:
+        raise PermissionDenied(message)
 
 
 def _matches(pattern: str, app_label: str, codename: str) -> bool:

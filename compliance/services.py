@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from accounts.models import Role
+from accounts.roles import role_require
 from compliance import audit, lexicon, masking, screening
 from compliance import complaints as sla
 from compliance.models import AuditEvent, Complaint, ContactDecision, ContactPolicy, Hold, ScreeningHit, ScreeningTerm
@@ -205,12 +206,6 @@ class OwnComplaint(DomainError):
     http_status = 403
 
 
-def _require_role(actor, roles: set, message: str) -> None:
-    if actor is not None and (actor.is_superuser or actor.role in roles):
-        return
-    raise PermissionDenied(message)
-
-
 def _hold_actor(actor, allowed_roles: set):
     """Who a complaint's hold is set or lifted by: the person when their role may, else the system on
     their behalf (a collector registering a conduct complaint, a supervisor resolving one)."""
@@ -277,7 +272,7 @@ def complaint_register(
 ) -> Complaint:
     """Record a complaint and start its clock. `hold` None holds the case for the categories in
     HOLDING_CATEGORIES; True or False decides it explicitly (True needs a case)."""
-    _require_role(actor, COMPLAINT_REGISTRARS, _("Your role may not register complaints."))
+    role_require(actor, COMPLAINT_REGISTRARS, _("Your role may not register complaints."))
     if channel not in Complaint.Channel.values or category not in Complaint.Category.values:
         raise DomainError(_("Choose a channel and a category from the lists."), code=ComplaintErrorCode.INVALID_CHOICE)
     description = _required_text(description, _("Describe the complaint."), ComplaintErrorCode.DESCRIPTION_REQUIRED)
@@ -324,7 +319,7 @@ def complaint_register(
 
 def complaint_acknowledge(*, complaint_id: int, actor) -> Complaint:
     """Confirm receipt to the cardholder; whoever acknowledges handles the complaint unless someone does."""
-    _require_role(actor, COMPLAINT_HANDLERS, _("Your role may not handle complaints."))
+    role_require(actor, COMPLAINT_HANDLERS, _("Your role may not handle complaints."))
     with transaction.atomic():
         complaint = _locked_complaint(complaint_id)
         _refuse_if_resolved(complaint)
@@ -356,7 +351,7 @@ def _move_deadline(complaint: Complaint) -> dict:
 
 def complaint_mark_complex(*, complaint_id: int, actor, reason: str) -> Complaint:
     """A complex complaint may take 30 days from receipt instead of 15; only before the 15 are up."""
-    _require_role(actor, COMPLAINT_HANDLERS, _("Your role may not handle complaints."))
+    role_require(actor, COMPLAINT_HANDLERS, _("Your role may not handle complaints."))
     reason = _required_text(reason, _("Say why the complaint is complex."), ErrorCode.REASON_REQUIRED)
     with transaction.atomic():
         complaint = _locked_complaint(complaint_id)
@@ -380,7 +375,7 @@ def complaint_mark_complex(*, complaint_id: int, actor, reason: str) -> Complain
 
 def complaint_extend(*, complaint_id: int, actor, reason: str) -> Complaint:
     """A supervisor's approval gives a complex complaint 30 more days; one extension, before it is due."""
-    _require_role(
+    role_require(
         actor, COMPLAINT_EXTENSION_APPROVERS, _("Only a supervisor or an administrator approves an extension.")
     )
     reason = _required_text(reason, _("Say why the extension is needed."), ErrorCode.REASON_REQUIRED)
@@ -444,7 +439,7 @@ def _complaint_hold_release(*, complaint: Complaint, actor) -> int | None:
 
 def complaint_resolve(*, complaint_id: int, actor, outcome: str, resolution: str) -> Complaint:
     """Decide the complaint; the clock stops, and the complaint hold it put is lifted."""
-    _require_role(actor, COMPLAINT_HANDLERS, _("Your role may not resolve complaints."))
+    role_require(actor, COMPLAINT_HANDLERS, _("Your role may not resolve complaints."))
     if outcome not in Complaint.Outcome.values:
         raise DomainError(_("Choose an outcome from the list."), code=ComplaintErrorCode.INVALID_CHOICE)
     resolution = _required_text(

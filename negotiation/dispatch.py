@@ -9,13 +9,13 @@ import hashlib
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Role
+from accounts.roles import role_require
 from cases.models import Case, CaseEvidence
 from cases.services import case_evidence_record
 from compliance import audit
@@ -66,11 +66,6 @@ def law_firm_sender() -> letters.LawFirm:
     )
 
 
-def _require_role(actor, roles: set, message: str) -> None:
-    if actor is not None and not actor.is_superuser and actor.role not in roles:
-        raise PermissionDenied(message)
-
-
 def _render(case: Case, kind: str, issued_on) -> bytes:
     try:
         if kind == Letter.Kind.LAWYER_LETTER:
@@ -94,9 +89,11 @@ def letter_issue(*, case_id: int, kind: str, actor, path: str = "api") -> Letter
     if kind not in Letter.Kind.values:
         raise DomainError(_("Choose a collection letter or a lawyer letter."), code=LetterErrorCode.UNKNOWN_KIND)
     if kind == Letter.Kind.LAWYER_LETTER:
-        _require_role(actor, LAWYER_LETTER_ROLES, _("Only legal or a supervisor issues lawyer letters."))
+        role_require(
+            actor, LAWYER_LETTER_ROLES, _("Only legal or a supervisor issues lawyer letters."), system_allowed=True
+        )
     else:
-        _require_role(actor, CONTACT_ROLES, _("Your role does not issue letters."))
+        role_require(actor, CONTACT_ROLES, _("Your role does not issue letters."), system_allowed=True)
     refused = None
     letter = None
     with transaction.atomic():
@@ -170,7 +167,7 @@ def _locked_letter(letter_id: int) -> Letter:
 
 def letter_mark_dispatched(*, letter_id: int, proof: str, actor, at: datetime | None = None) -> Letter:
     """Record that the letter was posted, with its proof (e.g. the tracking number)."""
-    _require_role(actor, CONTACT_ROLES, _("Your role does not record letters."))
+    role_require(actor, CONTACT_ROLES, _("Your role does not record letters."), system_allowed=True)
     proof = _proof(proof)
     with transaction.atomic():
         letter = _locked_letter(letter_id)
@@ -188,7 +185,7 @@ def letter_mark_dispatched(*, letter_id: int, proof: str, actor, at: datetime | 
 
 def letter_mark_delivered(*, letter_id: int, proof: str, actor, at: datetime | None = None) -> Letter:
     """Record delivery with its proof; a delivered letter is a delivered demand toward wilful."""
-    _require_role(actor, CONTACT_ROLES, _("Your role does not record letters."))
+    role_require(actor, CONTACT_ROLES, _("Your role does not record letters."), system_allowed=True)
     proof = _proof(proof)
     with transaction.atomic():
         letter = _locked_letter(letter_id)
@@ -217,7 +214,7 @@ def letter_mark_delivered(*, letter_id: int, proof: str, actor, at: datetime | N
 
 def letter_mark_returned(*, letter_id: int, actor, reason: str = "", at: datetime | None = None) -> Letter:
     """Record that the post brought the letter back undelivered."""
-    _require_role(actor, CONTACT_ROLES, _("Your role does not record letters."))
+    role_require(actor, CONTACT_ROLES, _("Your role does not record letters."), system_allowed=True)
     with transaction.atomic():
         letter = _locked_letter(letter_id)
         if letter.dispatched_at is None:

@@ -15,6 +15,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts.models import Role
+from accounts.roles import role_require
 from cases.models import ESCALATABLE_STATES, Case, CaseStatus
 from cases.services import case_transition
 from compliance import audit
@@ -62,11 +63,6 @@ class ApproverIsProposer(PermissionDenied):
     code = EscalationErrorCode.SAME_PERSON
 
 
-def _require_role(actor, roles: set, message: str) -> None:
-    if not actor.is_superuser and actor.role not in roles:
-        raise PermissionDenied(message)
-
-
 def _reason(reason: str, message: str) -> str:
     reason = (reason or "").strip()
     if not reason:
@@ -99,7 +95,7 @@ def _escalate(case: Case, actor, reason: str) -> None:
 
 
 def _approver(record, actor) -> None:
-    _require_role(actor, APPROVERS, _("Only a supervisor approves escalations."))
+    role_require(actor, APPROVERS, _("Only a supervisor approves escalations."))
     if record.proposed_by_id == actor.pk:
         raise ApproverIsProposer(_("Someone other than the proposer must approve."))
 
@@ -126,7 +122,7 @@ def placement_data(case: Case) -> dict:
 
 
 def placement_propose(*, case_id: int, agency_id: int, actor) -> Placement:
-    _require_role(actor, PROPOSERS, _("Your role does not propose agency placements."))
+    role_require(actor, PROPOSERS, _("Your role does not propose agency placements."))
     with transaction.atomic():
         case = _lock_case(case_id)
         if not case.is_open:
@@ -177,7 +173,7 @@ def placement_approve(*, placement_id: int, actor, reason: str = "") -> Placemen
 
 def placement_notify(*, placement_id: int, actor) -> Placement:
     """Send the cardholder the notice of the placement through the outbox (and so through the gate)."""
-    _require_role(actor, PLACEMENT_HANDLERS, _("Your role does not handle agency placements."))
+    role_require(actor, PLACEMENT_HANDLERS, _("Your role does not handle agency placements."))
     with transaction.atomic():
         placement = _locked_placement(placement_id)
         if placement.status != Placement.Status.APPROVED:
@@ -210,7 +206,7 @@ def placement_notify(*, placement_id: int, actor) -> Placement:
 
 def placement_hand_over(*, placement_id: int, actor) -> Placement:
     """Hand the minimum data to the agency: only after the notice was sent, and not while the case is held."""
-    _require_role(actor, PLACEMENT_HANDLERS, _("Your role does not handle agency placements."))
+    role_require(actor, PLACEMENT_HANDLERS, _("Your role does not handle agency placements."))
     with transaction.atomic():
         placement = _locked_placement(placement_id)
         if placement.status in (Placement.Status.PROPOSED, Placement.Status.APPROVED):
@@ -239,7 +235,7 @@ def placement_hand_over(*, placement_id: int, actor) -> Placement:
 
 
 def placement_recall(*, placement_id: int, actor, reason: str) -> Placement:
-    _require_role(actor, PLACEMENT_HANDLERS, _("Your role does not handle agency placements."))
+    role_require(actor, PLACEMENT_HANDLERS, _("Your role does not handle agency placements."))
     reason = _reason(reason, _("A recall needs a reason."))
     with transaction.atomic():
         placement = _locked_placement(placement_id)
@@ -260,7 +256,7 @@ def placement_recall(*, placement_id: int, actor, reason: str) -> Placement:
 
 
 def referral_propose(*, case_id: int, actor, notes: str = "") -> LitigationReferral:
-    _require_role(actor, PROPOSERS, _("Your role does not propose litigation."))
+    role_require(actor, PROPOSERS, _("Your role does not propose litigation."))
     with transaction.atomic():
         case = _lock_case(case_id)
         if not case.is_open:
@@ -301,7 +297,7 @@ def referral_approve(*, referral_id: int, actor, reason: str = "", legal_owner_i
 
 def referral_file(*, referral_id: int, actor, notes: str = "") -> LitigationReferral:
     """Legal records that the claim was filed; the filer becomes the owner if there was none."""
-    _require_role(actor, FILERS, _("Only legal files litigation."))
+    role_require(actor, FILERS, _("Only legal files litigation."))
     with transaction.atomic():
         referral = _locked_referral(referral_id)
         if referral.status != LitigationReferral.Status.APPROVED:
@@ -317,7 +313,7 @@ def referral_file(*, referral_id: int, actor, notes: str = "") -> LitigationRefe
 
 
 def referral_withdraw(*, referral_id: int, actor, reason: str) -> LitigationReferral:
-    _require_role(actor, WITHDRAWERS, _("Your role does not withdraw litigation."))
+    role_require(actor, WITHDRAWERS, _("Your role does not withdraw litigation."))
     reason = _reason(reason, _("A withdrawal needs a reason."))
     with transaction.atomic():
         referral = _locked_referral(referral_id)
@@ -355,7 +351,7 @@ class DisputeResolution:
 def dispute_resolve(*, case_id: int, outcome: str, reason: str, actor) -> DisputeResolution:
     """A supervisor decides a verified dispute. Upheld: the hold is lifted and the case closed.
     Rejected: the hold is lifted and a collection letter is issued (if the gate allows it then)."""
-    _require_role(actor, DISPUTE_DECIDERS, _("Only a supervisor decides disputes."))
+    role_require(actor, DISPUTE_DECIDERS, _("Only a supervisor decides disputes."))
     if outcome not in DisputeOutcome.ALL:
         message = _("Choose whether the dispute is upheld or rejected.")
         raise DomainError(message, code=EscalationErrorCode.UNKNOWN_OUTCOME)

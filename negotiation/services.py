@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Role
+from accounts.roles import role_require
 from cases.models import Case, CaseEvidence, CaseStatus, Payment
 from cases.services import case_evidence_record, case_transition
 from compliance import audit
@@ -104,7 +105,7 @@ def _approved_visit(*, case: Case, visit_id: int | None, actor) -> FieldVisit:
             % {"status": visit.get_status_display()}
         )
     if actor is not None and not actor.is_superuser and actor.pk not in visit.staff_ids:
-        _require_role(actor, VISIT_LOGGERS, _("Only the visit's two staff or a supervisor log it."))
+        role_require(actor, VISIT_LOGGERS, _("Only the visit's two staff or a supervisor log it."), system_allowed=True)
     return visit
 
 
@@ -460,7 +461,7 @@ DELIVERY_REPORTERS = {Role.ADMIN, Role.SUPERVISOR}
 
 def message_mark_delivered(*, message_id: int, actor, delivered_at: datetime | None = None) -> OutboundMessage:
     """The gateway's delivery receipt (reported by its integration user); a repeat changes nothing."""
-    _require_role(actor, DELIVERY_REPORTERS, _("Your role does not report deliveries."))
+    role_require(actor, DELIVERY_REPORTERS, _("Your role does not report deliveries."), system_allowed=True)
     with transaction.atomic():
         message = OutboundMessage.objects.select_for_update(of=("self",)).get(pk=message_id)
         if message.status == OutboundMessage.Status.DELIVERED:
@@ -521,11 +522,6 @@ class VerificationError:
     FILE_EMPTY = "file_empty"
 
 
-def _require_role(actor, roles: set, message: str) -> None:
-    if actor is not None and not actor.is_superuser and actor.role not in roles:
-        raise PermissionDenied(message)
-
-
 def _money(value, label: str) -> Decimal:
     try:
         amount = Decimal(str(value))
@@ -541,7 +537,9 @@ def _money(value, label: str) -> Decimal:
 
 def verification_start(*, case_id: int, actor) -> Verification:
     """Open a verification of the case (one at a time); a case in first contact moves to verification."""
-    _require_role(actor, VERIFICATION_ROLES, _("Your role does not verify cardholders' situations."))
+    role_require(
+        actor, VERIFICATION_ROLES, _("Your role does not verify cardholders' situations."), system_allowed=True
+    )
     with transaction.atomic():
         case = Case.objects.select_for_update(of=("self",)).get(pk=case_id)
         if case.verifications.filter(completed_at__isnull=True).exists():
@@ -572,7 +570,9 @@ def verification_complete(
     notes: str = "",
 ) -> Verification:
     """Record the figures and the outcome; false information counts as wilful evidence."""
-    _require_role(actor, VERIFICATION_ROLES, _("Your role does not verify cardholders' situations."))
+    role_require(
+        actor, VERIFICATION_ROLES, _("Your role does not verify cardholders' situations."), system_allowed=True
+    )
     if outcome not in Verification.Outcome.values:
         raise DomainError(_("Choose an outcome of the verification."), code=VerificationError.INVALID_OUTCOME)
     if hardship_reason and hardship_reason not in HardshipReason.values:
@@ -644,7 +644,7 @@ def _sniff(head: bytes) -> tuple[str, str] | None:
 
 def verification_document_add(*, verification_id: int, actor, upload, kind: str = VerificationDocument.Kind.OTHER):
     """Keep one evidence file after checking its size and, by its content, its type (PDF, JPEG, PNG)."""
-    _require_role(actor, VERIFICATION_ROLES, _("Your role does not add evidence."))
+    role_require(actor, VERIFICATION_ROLES, _("Your role does not add evidence."), system_allowed=True)
     if kind not in VerificationDocument.Kind.values:
         raise DomainError(_("Choose what kind of document this is."), code=VerificationError.FILE_TYPE)
     if upload.size == 0:
@@ -708,7 +708,7 @@ def verification_document_read(*, document_id: int, actor) -> VerificationDocume
     )
     if document is None:
         raise VerificationDocument.DoesNotExist(document_id)
-    _require_role(actor, DOCUMENT_READERS, _("Your role does not read evidence documents."))
+    role_require(actor, DOCUMENT_READERS, _("Your role does not read evidence documents."), system_allowed=True)
     audit.record(
         actor=actor,
         action="verification.document_read",
@@ -732,7 +732,7 @@ def promise_record(
     *, case_id: int, amount, due_on: date, actor, contact_id: int | None = None, today: date | None = None
 ) -> Promise:
     """Record a promise to pay: a positive amount up to the overdue total, due today or within the limit."""
-    _require_role(actor, CONTACT_ROLES, _("Your role does not record promises to pay."))
+    role_require(actor, CONTACT_ROLES, _("Your role does not record promises to pay."), system_allowed=True)
     today = today or timezone.localdate()
     try:
         amount = Decimal(str(amount))
@@ -882,7 +882,7 @@ def task_create(
     source: str = FollowUpTask.Source.MANUAL,
 ) -> FollowUpTask:
     """A follow-up task on a case, for its collector unless someone else is named."""
-    _require_role(actor, TASK_ROLES, _("Your role does not create follow-up tasks."))
+    role_require(actor, TASK_ROLES, _("Your role does not create follow-up tasks."), system_allowed=True)
     if kind not in FollowUpTask.Kind.values:
         raise DomainError(_("Choose a kind of task."), code=TaskError.INVALID_KIND)
     with transaction.atomic():
@@ -972,7 +972,7 @@ def strategy_steps_ensure_shipped(**kwargs) -> None:
 
 def strategy_step_update(*, step_id: int, actor, **fields) -> ContactStrategy:
     """A supervisor changes a step (order, basis, days, approval, active); the change is audited."""
-    _require_role(actor, SUPERVISING_ROLES, _("Only supervisors edit the contact strategy."))
+    role_require(actor, SUPERVISING_ROLES, _("Only supervisors edit the contact strategy."), system_allowed=True)
     editable = {"order", "basis", "days", "needs_supervisor_approval", "active"}
     with transaction.atomic():
         step = ContactStrategy.objects.select_for_update().get(pk=step_id)
@@ -1187,7 +1187,7 @@ def message_templates_ensure_shipped(**kwargs) -> None:
 def message_template_update(*, template_id: int, actor, subject: str, body: str, active: bool) -> MessageTemplate:
     """A supervisor edits a template. It is checked and screened first: a threat is refused (ScreeningBlocked)
     and the hit kept."""
-    _require_role(actor, SUPERVISING_ROLES, _("Only supervisors edit message templates."))
+    role_require(actor, SUPERVISING_ROLES, _("Only supervisors edit message templates."), system_allowed=True)
     for text in (subject, body):
         try:
             rendering.template_check(text)

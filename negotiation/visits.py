@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.models import Role
+from accounts.roles import role_require
 from cases.models import Case
 from compliance import audit
 from compliance.models import ScreeningHit
@@ -83,11 +84,6 @@ def staff_candidates(case: Case) -> QuerySet:
     return users.filter(team=team) | users.filter(pk=team.supervisor_id)
 
 
-def _require_role(actor, roles: set, message: str) -> None:
-    if not actor.is_superuser and actor.role not in roles:
-        raise PermissionDenied(message)
-
-
 def _reason(reason: str, message: str) -> str:
     reason = (reason or "").strip()
     if not reason:
@@ -140,7 +136,7 @@ def visit_request(
 ) -> FieldVisit:
     """Ask for a visit: a time ahead, an address on record and two distinct active staff (the requester may
     be one). One open visit per case."""
-    _require_role(actor, REQUESTERS, _("Your role does not request field visits."))
+    role_require(actor, REQUESTERS, _("Your role does not request field visits."))
     now = now or timezone.now()
     planned_at = _planned_at(planned_at, now)
     first, second = _staff(staff_ids)

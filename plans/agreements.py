@@ -10,7 +10,7 @@ import hashlib
 import ipaddress
 import uuid
 from datetime import date, datetime
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from django.conf import settings
 from django.core.files.base import ContentFile
@@ -29,9 +29,9 @@ from negotiation.dispatch import bank_sender
 from negotiation.letters import Grid, Heading, Items, Letter, Para, Table, chinese_date, yuan
 from plans.codes import atomic_keeping_code_attempts, code_verify, link_require_live
 from plans.models import Agreement, Installment, Offer, OneTimeCode, PortalEvent, PortalLink
+from plans.schedule import fen, waived
 
 HUNDRED = Decimal("100")
-FEN = Decimal("0.01")
 TITLE = "信用卡个性化分期还款协议"
 FOOTER = "本协议内容仅限持卡人本人知悉"
 USER_AGENT_MAX = 300
@@ -70,10 +70,6 @@ class AgreementAltered(Conflict):
 # --- The PDF -----------------------------------------------------------------------------------------
 
 
-def _fen(value: Decimal) -> Decimal:
-    return value.quantize(FEN, rounding=ROUND_HALF_UP)
-
-
 def _percent(fraction_or_pct: Decimal, *, is_fraction: bool) -> str:
     value = fraction_or_pct * HUNDRED if is_fraction else fraction_or_pct
     return f"{value.quantize(Decimal('0.0001')).normalize():f}%"
@@ -81,7 +77,7 @@ def _percent(fraction_or_pct: Decimal, *, is_fraction: bool) -> str:
 
 def _amount(value) -> str:
     """An amount in a schedule cell: thousands separators, two decimals, no sign (the heading says 元)."""
-    return f"{_fen(Decimal(value)):,.2f}"
+    return f"{fen(Decimal(value)):,.2f}"
 
 
 def _schedule(offer: Offer) -> list[dict]:
@@ -128,8 +124,8 @@ def agreement_letter(*, offer: Offer, number: str, signer_name: str, signed_at: 
     rows = _schedule(offer)
     interest = sum((row["interest"] for row in rows), Decimal("0"))
     fees = sum((row["fee"] for row in rows), Decimal("0"))
-    waived_interest = _fen(offer.interest * offer.interest_waiver_pct / HUNDRED)
-    waived_fees = _fen(offer.fees * offer.fee_waiver_pct / HUNDRED)
+    waived_interest = waived(offer.interest, offer.interest_waiver_pct)
+    waived_fees = waived(offer.fees, offer.fee_waiver_pct)
     grace_days, misses = settings.INSTALLMENT_GRACE_DAYS, settings.INSTALLMENT_MISSES_TO_BREACH
     mobile_last4 = debtor.mobile[-4:]
 

@@ -24,10 +24,11 @@ from compliance.models import AuditEvent, ScreeningHit
 from compliance.policy import Purpose
 from compliance.services import text_screen
 from config.errors import Conflict, DomainError
-from negotiation.models import Channel, FollowUpTask, Verification
+from negotiation.models import Channel, FollowUpTask
 from negotiation.services import ContactForbidden, contact_check, message_send_template, task_create
 from plans import messages
 from plans.models import Agreement, CounterOffer, Offer, OneTimeCode, PortalEvent, PortalLink, SurveyResponse
+from plans.selectors import latest_verified_verification
 
 # Roles that send and revoke portal links (always within visible_cases).
 LINK_ROLES = {Role.COLLECTOR, Role.SUPERVISOR, Role.ADMIN}
@@ -364,16 +365,6 @@ def _amount(value) -> Decimal:
     return amount
 
 
-def latest_disposable_income(case_id: int) -> Decimal | None:
-    """The disposable income of the case's latest verification with the outcome verified, if any."""
-    return (
-        Verification.objects.filter(case_id=case_id, outcome=Verification.Outcome.VERIFIED, completed_at__isnull=False)
-        .order_by("-completed_at", "-pk")
-        .values_list("disposable_income", flat=True)
-        .first()
-    )
-
-
 def counter_offer_submit(
     *, link_id: int, monthly_amount, months_needed, reason: str, client: Client = Client()
 ) -> CounterOffer:
@@ -398,7 +389,8 @@ def counter_offer_submit(
         case = Case.objects.select_for_update(of=("self",)).get(pk=link.case_id)
         if not case.is_open:
             raise Conflict(_("This case is closed. Please call us."), code=PortalError.CASE_CLOSED)
-        income = latest_disposable_income(case.pk)
+        verification = latest_verified_verification(case)
+        income = verification.disposable_income if verification else None
         affordable = None if income is None else amount <= income
         counter = CounterOffer.objects.create(
             case=case, link=link, monthly_amount=amount, months_needed=months, reason=reason, affordable=affordable

@@ -130,9 +130,9 @@ def monthly_due_dates(first: date, count: int) -> list[date]:
 def build(terms: Terms) -> Schedule:
     """The schedule for valid terms; ScheduleError names the first field that is not."""
     _validate(terms)
-    waived_interest = _fen(terms.interest * terms.interest_waiver_pct / HUNDRED)
-    waived_fees = _fen(terms.fees * terms.fee_waiver_pct / HUNDRED)
-    financed = _fen(terms.principal + terms.interest - waived_interest + terms.fees - waived_fees)
+    waived_interest = waived(terms.interest, terms.interest_waiver_pct)
+    waived_fees = waived(terms.fees, terms.fee_waiver_pct)
+    financed = fen(terms.principal + terms.interest - waived_interest + terms.fees - waived_fees)
     if financed == 0:
         raise ScheduleError("principal", ErrorCode.NOTHING_TO_FINANCE, _("There is nothing to finance."))
     try:
@@ -157,18 +157,24 @@ def build(terms: Terms) -> Schedule:
     )
 
 
-def _fen(value: Decimal) -> Decimal:
+def fen(value: Decimal) -> Decimal:
+    """Rounded half-up to the fen."""
     return value.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def waived(amount: Decimal, waiver_pct: Decimal) -> Decimal:
+    """The part of an amount a waiver forgives, to the fen: what an agreement states and a schedule leaves out."""
+    return fen(amount * waiver_pct / HUNDRED)
 
 
 def _annuity(terms: Terms, financed: Decimal) -> list[tuple[Decimal, Decimal, Decimal]]:
     rate = terms.annual_rate / 12
     if rate == 0:
         return _equal_parts(terms, financed, rate)
-    payment = _fen(financed * rate / (1 - (1 + rate) ** -terms.months))
+    payment = fen(financed * rate / (1 - (1 + rate) ** -terms.months))
     parts, balance = [], financed
     for number in range(1, terms.months + 1):
-        interest = _fen(balance * rate)
+        interest = fen(balance * rate)
         # The rounded payment always covers the month's interest (payment ≥ financed × rate ≥ balance × rate).
         principal = balance if number == terms.months else min(payment - interest, balance)
         balance -= principal
@@ -181,15 +187,15 @@ def _equal_principal(terms: Terms, financed: Decimal) -> list[tuple[Decimal, Dec
 
 
 def _flat_fee(terms: Terms, financed: Decimal) -> list[tuple[Decimal, Decimal, Decimal]]:
-    fee = _fen(financed * terms.monthly_fee_rate)
+    fee = fen(financed * terms.monthly_fee_rate)
     return [(principal, interest, fee) for principal, interest, _unused in _equal_parts(terms, financed, Decimal(0))]
 
 
 def _equal_parts(terms: Terms, financed: Decimal, rate: Decimal) -> list[tuple[Decimal, Decimal, Decimal]]:
-    part = _fen(financed / terms.months)
+    part = fen(financed / terms.months)
     parts, balance = [], financed
     for number in range(1, terms.months + 1):
-        interest = _fen(balance * rate)
+        interest = fen(balance * rate)
         principal = balance if number == terms.months else min(part, balance)
         balance -= principal
         parts.append((principal, interest, Decimal("0.00")))

@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Role
+from accounts.roles import role_require
 from cases.models import Case, CaseStatus
 from cases.selectors import visible_cases
 from cases.services import case_transition
@@ -113,11 +114,6 @@ class OfferTerms:
 
 def may_offer(user) -> bool:
     return user.is_superuser or user.role in OFFER_MAKERS
-
-
-def _require_role(actor, roles: set, message: str) -> None:
-    if not actor.is_superuser and actor.role not in roles:
-        raise PermissionDenied(message)
 
 
 def case_balance(case: Case) -> Balance:
@@ -278,7 +274,7 @@ def offer_create(
     """Price the terms on the case's overdue balance and store the offer: ready when within the maker's authority,
     pending approval otherwise. A case in verification moves to plan. Unaffordable offers follow
     settings.PLAN_AFFORDABILITY ("block" refuses; "override" needs a written reason)."""
-    _require_role(actor, OFFER_MAKERS, _("Your role does not offer repayment plans."))
+    role_require(actor, OFFER_MAKERS, _("Your role does not offer repayment plans."))
     today = timezone.localdate()
     terms = OfferTerms(
         kind=kind, method=method, months=months, first_due_date=first_due_date, annual_rate=annual_rate,
@@ -386,7 +382,7 @@ def _locked_offer(offer_id: int) -> Offer:
 
 def _decider(offer: Offer, actor) -> None:
     """A supervisor of the case's team, or an admin, who is not the offer's maker."""
-    _require_role(actor, APPROVERS, _("Only a supervisor approves or rejects offers."))
+    role_require(actor, APPROVERS, _("Only a supervisor approves or rejects offers."))
     if not visible_cases(actor).filter(pk=offer.case_id).exists():
         raise PermissionDenied(_("This case is not in your teams."))
     if offer.created_by_id == actor.pk:
@@ -454,7 +450,7 @@ def offer_reject(*, offer_id: int, actor, reason: str) -> Offer:
 
 def offer_withdraw(*, offer_id: int, actor, reason: str) -> Offer:
     """Take back an offer not yet accepted (awaiting approval, ready or offered), with a reason."""
-    _require_role(actor, OFFER_MAKERS, _("Your role does not withdraw offers."))
+    role_require(actor, OFFER_MAKERS, _("Your role does not withdraw offers."))
     reason = (reason or "").strip()
     if not reason:
         raise DomainError(_("Write why the offer is withdrawn."), code=OfferError.REASON_REQUIRED)
@@ -532,7 +528,7 @@ def _limit_value(name: str, value):
 
 def authority_limit_update(*, limit_id: int, actor, **fields) -> AuthorityLimit:
     """A supervisor or admin changes what a role may offer alone; the change is audited."""
-    _require_role(actor, APPROVERS, _("Only supervisors edit authority limits."))
+    role_require(actor, APPROVERS, _("Only supervisors edit authority limits."))
     unknown = set(fields) - set(AUTHORITY_FIELDS)
     if unknown:
         raise DomainError(
