@@ -23,10 +23,10 @@ class PeriodForm(forms.Form):
     team = forms.ModelChoiceField(label=_("Team"), queryset=Team.objects.none(), required=False)
 
     @staticmethod
-    def with_default_period(query, *, end: date):
-        """The query string with the DEFAULT_DAYS up to `end` filled in where it names no period."""
+    def with_default_period(query, *, period: tuple[date, date]):
+        """The query string with `period` filled in where it names no start or end."""
         data = query.copy()
-        for name, value in (("start", end - timedelta(days=DEFAULT_DAYS - 1)), ("end", end)):
+        for name, value in zip(("start", "end"), period, strict=True):
             if not data.get(name):
                 data[name] = value.isoformat()
         return data
@@ -57,7 +57,8 @@ class DashboardFilterForm(PeriodForm):
     @classmethod
     def from_query(cls, query, *, user) -> "DashboardFilterForm":
         """Bound to the query string, with the default period filled in where it says nothing."""
-        return cls(cls.with_default_period(query, end=timezone.localdate()), user=user)
+        today = timezone.localdate()
+        return cls(cls.with_default_period(query, period=(today - timedelta(days=DEFAULT_DAYS - 1), today)), user=user)
 
     def filters(self) -> DashboardFilters:
         team = self.cleaned_data.get("team")
@@ -100,8 +101,9 @@ class KpiFilterForm(PeriodForm):
     @classmethod
     def from_query(cls, query, *, scope, last_day: date | None = None) -> "KpiFilterForm":
         """Bound to the query string; the period defaults to the 30 days up to the last day snapshotted."""
-        end = last_day or timezone.localdate() - timedelta(days=1)
-        return cls(cls.with_default_period(query, end=end), scope=scope)
+        from reporting.kpi_selectors import default_period
+
+        return cls(cls.with_default_period(query, period=default_period(last_day=last_day)), scope=scope)
 
     def collector_options(self) -> SafeString:
         """The collector menu's options, built here: hundreds of options through Django's per-option widget

@@ -8,6 +8,7 @@ from decimal import Decimal
 from django.contrib.auth import get_user_model
 from django.db.models import Max, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
+from django.utils import timezone
 
 from accounts.models import Role, Team
 from cases.models import Bucket, Classification
@@ -45,6 +46,7 @@ ACTIVITY_COLUMNS = (
     "survey_4",
     "survey_5",
 )
+DEFAULT_PERIOD_DAYS = 30
 DAILY_TREND_MAX_DAYS = 31
 ROLL_MONTHS = 12
 TOTAL_LOOKBACK_DAYS = 40  # a portfolio total counts for the days after it until the next one, up to this
@@ -412,6 +414,14 @@ def kpi_dashboard(*, scope: ReportScope, filters: KpiFilters) -> KpiDashboard:
         teams=groups.teams(),
         snapshot_through=last_snapshot_day(),
     )
+
+
+def default_period(*, last_day: date | None) -> tuple[date, date]:
+    """The period a page shows when nobody chose one: the DEFAULT_PERIOD_DAYS up to the last day snapshotted
+    (yesterday before the first snapshot). The KPI page, the scorecards and the tiles on other pages all start
+    here, so the same figure never shows two values."""
+    end = last_day or timezone.localdate() - timedelta(days=1)
+    return end - timedelta(days=DEFAULT_PERIOD_DAYS - 1), end
 
 
 def last_snapshot_day() -> date | None:

@@ -1,5 +1,6 @@
 """The KPI dashboard on the hand-made portfolio: each figure, the filters, and what each role sees."""
 
+import re
 from datetime import date
 from decimal import Decimal
 
@@ -216,8 +217,32 @@ def test_each_page_runs_the_same_queries_whatever_the_number_of_teams_and_collec
 def test_the_supervisors_team_page_shows_kpi_tiles_linking_to_the_dashboard(portfolio, client):
     client.force_login(portfolio.supervisor)
     html = client.get(reverse("cases:supervisor"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
-    assert 'data-testid="kpi-tiles"' in html and f'href="{KPIS}"' in html
+    assert 'data-testid="kpi-tiles"' in html and f'href="{KPIS}?' in html
     assert 'data-kpi="right_party_contact_rate"' in html
+
+
+def _tiles(html: str) -> dict[str, str]:
+    tile = r'data-kpi="(\w+)">\s*<span class="kpi-label">[^<]*</span>\s*<span class="kpi-value">([^<]*)<'
+    return dict(re.findall(tile, html))
+
+
+@pytest.mark.parametrize("who", ["supervisor", "admin"])
+def test_the_team_page_tiles_and_the_kpi_page_show_the_same_figures_for_the_same_period(portfolio, admin, client, who):
+    """Both open on the default period, the 30 days up to the last day snapshotted (30 September here, not
+    yesterday), read by the same selector; the tiles name that period and link to it."""
+    user = portfolio.supervisor if who == "supervisor" else admin
+    client.force_login(user)
+    team_page = client.get(reverse("cases:supervisor"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    kpi_page = client.get(KPIS, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    tiles, kpis = _tiles(team_page), _tiles(kpi_page)
+    assert set(tiles) == {"overdue_amount", "overdue_cases", "right_party_contact_rate", "promise_kept_rate",
+                          "complaints_per_thousand", "satisfaction"}
+    assert {key: kpis[key] for key in tiles} == tiles
+    expected = september(user).key_figures
+    assert tiles["overdue_cases"] == f"{expected['overdue_cases']:,}" and tiles["overdue_cases"] != "0"
+    assert "Activity from 2026-09-01 to 2026-09-30" in team_page and "complete up to 2026-09-30" in team_page
+    assert f'href="{KPIS}?start=2026-09-01&amp;end=2026-09-30"' in team_page
+    assert 'data-testid="team-as-of"' in team_page
 
 
 def test_navigation_offers_the_dashboard_to_supervisors_and_the_scorecard_to_collectors(portfolio):
