@@ -1,4 +1,4 @@
-"""The complaint SLA clock (DESIGN.md §6, CN): decide within 15 days of receipt, 30 when the complaint
+"""The complaint SLA clock (docs/architecture.md, CN): decide within 15 days of receipt, 30 when the complaint
 is complex, and 30 more when a supervisor approves an extension of a complex complaint. Pure: no ORM,
 no settings, no clock; every moment arrives as an argument.
 

@@ -1,4 +1,4 @@
-"""The starting screening lexicon: words and phrases collectors must not write or send (DESIGN.md §6).
+"""The starting screening lexicon: words and phrases collectors must not write or send (docs/architecture.md).
 
 Installed after every migrate by `compliance.services.screening_terms_ensure_shipped`, which only adds
 terms that are missing; supervisors and compliance officers edit the list in the browser from there

@@ -60,7 +60,7 @@ SHIPPED_POLICIES: tuple[tuple[PolicyRules, int], ...] = ((CN_RULES, 2), (US_RULE
 
 
 def policies_ensure_shipped(**kwargs) -> None:
-    """Version 1 of the CN (default) and US (Regulation F) rule sets of DESIGN.md §6, for every
+    """Version 1 of the CN (default) and US (Regulation F) rule sets of docs/architecture.md, for every
     jurisdiction that has none yet; runs after every migrate (and after test flushes)."""
     for rules, retention_years in SHIPPED_POLICIES:
         if ContactPolicy.objects.filter(jurisdiction=rules.jurisdiction).exists():

@@ -2,7 +2,7 @@
 
 Collectors (and supervisors, legal) propose; a supervisor other than the proposer approves, which
 escalates the case; legal files referrals. An agency receives the case only after the cardholder was
-notified (DESIGN.md §6), and then only the minimum it needs to collect (`placement_data`): name,
+notified (docs/architecture.md), and then only the minimum it needs to collect (`placement_data`): name,
 mobile, card tail, overdue amounts and days past due — never the national id, not even masked, nor
 email, address or contact persons.
 """

@@ -41,7 +41,7 @@ CN_ZONE = ZoneInfo("Asia/Shanghai")
 FEN = Decimal("0.01")
 DISPUTE_DAYS = 15  # days from receipt in which the cardholder may dispute; the hold lasts until verified
 REPLY_DAYS = 15  # days from receipt the lawyer letter asks the cardholder to repay or get in touch
-COMPLAINT_DAYS = 15  # days in which the bank decides a complaint (DESIGN.md §6)
+COMPLAINT_DAYS = 15  # days in which the bank decides a complaint (docs/architecture.md, "The contact gate")
 CONTACT_HOURS = "每日 8:00—22:00"
 REGULATOR_HOTLINE = "12378"  # the financial regulator's consumer hotline
 

@@ -1,4 +1,4 @@
-"""Daily aggregates the KPI dashboards read, so no request scans the raw tables (DESIGN.md §8)."""
+"""Daily aggregates the KPI dashboards read, so no request scans the raw tables (docs/architecture.md)."""
 
 from django.conf import settings
 from django.db import models

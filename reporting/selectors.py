@@ -1,4 +1,4 @@
-"""Reads for the dashboards. The compliance dashboard (DESIGN.md §8a): what the contact gate refused,
+"""Reads for the dashboards. The compliance dashboard (docs/architecture.md): what the contact gate refused,
 screening hits, holds in force, complaint clocks and contacts that got past the gate, each figure with
 the cases behind it. Every figure is a fixed number of aggregate queries, whatever the number of rows."""
 

@@ -1,5 +1,5 @@
 """The case page's compliance box reads contact history through this tag: cases sits below negotiation
-(DESIGN.md §3), so its views cannot import negotiation.selectors, but its templates can load the tag."""
+(docs/architecture.md), so its views cannot import negotiation.selectors, but its templates can load the tag."""
 
 from django import template
 

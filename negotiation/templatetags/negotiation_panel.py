@@ -1,5 +1,5 @@
 """Negotiation pieces the cases templates show (the case page's contact log and next step, the worklist's
-pinned tasks). cases sits below negotiation (DESIGN.md §3): its templates load these tags instead of
+pinned tasks). cases sits below negotiation (docs/architecture.md): its templates load these tags instead of
 its views importing negotiation."""
 
 from django import template

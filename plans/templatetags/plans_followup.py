@@ -1,4 +1,4 @@
-"""The agreement's installments on the case page. cases sits below plans (DESIGN.md §3): its template loads
+"""The agreement's installments on the case page. cases sits below plans (docs/architecture.md): its template loads
 this tag instead of its views importing plans."""
 
 from django import template

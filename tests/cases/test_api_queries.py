@@ -1,4 +1,4 @@
-"""The cases API runs a constant number of queries, whatever the number of rows (DESIGN §8)."""
+"""The cases API runs a constant number of queries, whatever the number of rows (docs/architecture.md)."""
 
 import pytest
 from django.db import connection

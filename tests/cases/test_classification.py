@@ -237,7 +237,7 @@ def test_wilful_suggestions_follow_edited_thresholds():
     assert rules.wilful_suggestions(evidence=evidence, unpaid_since=ago(181), today=TODAY, thresholds=lenient) == []
 
 
-# --- Payment allocation (DESIGN §6) ------------------------------------------------------------------
+# --- Payment allocation (docs/architecture.md, "The contact gate") ----------------------------------------------------
 
 OWED = {"principal": Decimal("1000.00"), "interest": Decimal("200.00"), "fees": Decimal("50.00")}
 

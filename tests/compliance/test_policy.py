@@ -1,4 +1,4 @@
-"""The contact policy engine, table by table, at every boundary of DESIGN.md §6."""
+"""The contact policy engine, table by table, at every boundary of docs/architecture.md ("The contact gate")."""
 
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
