@@ -55,11 +55,13 @@ def two_factor_device(user):
     return device or TOTPDevice.objects.create(user=user, name="test phone", confirmed=True)
 
 
-def totp_now(device) -> str:
-    """The code the device's app would show now."""
+def totp_now(device, drift: int = 0) -> str:
+    """The code the device's app shows now (drift=1: the next one, accepted too, for a second login within the
+    same 30 seconds, since a code once used is refused)."""
     from django_otp.oath import totp
 
-    return f"{totp(device.bin_key, step=device.step, t0=device.t0, digits=device.digits):0{device.digits}d}"
+    code = totp(device.bin_key, step=device.step, t0=device.t0, digits=device.digits, drift=drift)
+    return f"{code:0{device.digits}d}"
 
 
 def mark_two_factor_verified(client, user) -> None:
