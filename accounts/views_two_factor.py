@@ -89,6 +89,7 @@ def verify(request):
             form.add_error("code", error.message)
         else:
             django_otp.login(request, device)
+            request.session.cycle_key()
             lockout.login_completed(request, username=request.user.get_username())
             return redirect(_next_url(request))
     return _page(request, "accounts/two_factor_verify.html", {"form": form, "next": _next_url(request)})
@@ -117,6 +118,7 @@ def enrol(request):
             form.add_error("code", error.message)
         else:
             django_otp.login(request, device)
+            request.session.cycle_key()
             lockout.login_completed(request, username=request.user.get_username())
             return _page(
                 request, "accounts/two_factor_recovery_codes.html", {"codes": codes, "next": _next_url(request)}
