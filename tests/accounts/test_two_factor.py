@@ -239,3 +239,13 @@ def test_api_tokens_are_unaffected_by_two_factor_login(client, supervisor):
     token = Token.objects.create(user=supervisor)
     response = client.get("/api/v1/cases/", HTTP_AUTHORIZATION=f"Token {token.key}")
     assert response.status_code == 200
+
+
+def test_a_misspelt_role_in_the_setting_is_a_configuration_error(settings):
+    from accounts.checks import two_factor_roles_exist
+
+    settings.STAFF_2FA_REQUIRED_ROLES = ["supervisor", "supervsior"]
+    errors = two_factor_roles_exist(None)
+    assert [error.id for error in errors] == ["accounts.E001"] and "supervsior" in errors[0].msg
+    settings.STAFF_2FA_REQUIRED_ROLES = ["supervisor", "legal"]
+    assert two_factor_roles_exist(None) == []
