@@ -25,6 +25,7 @@ run: install
 	$(DEMO_ENV) $(MANAGE) seed_demo
 	@echo ""
 	@echo "Accord is starting at http://127.0.0.1:$(PORT)/  (Ctrl-C stops web, worker and beat)"
+	@echo "supervisor, compliance and admin set up an authenticator app (TOTP) at their first login; see README"
 	@echo ""
 	$(DEMO_ENV) BIND=127.0.0.1:$(PORT) PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start -f Procfile
 

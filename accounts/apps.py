@@ -8,6 +8,7 @@ class AccountsConfig(AppConfig):
     verbose_name = _("Staff and teams")
 
     def ready(self) -> None:
+        from accounts import checks  # noqa: F401  (registers the system checks)
         from accounts.roles import sync_role_groups
 
         post_migrate.connect(sync_role_groups, dispatch_uid="accounts.sync_role_groups")

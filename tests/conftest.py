@@ -47,9 +47,54 @@ def _celery_eager():
     app.conf.task_always_eager = False
 
 
+def two_factor_device(user):
+    """The user's confirmed authenticator, created if missing (a test stands in for the phone)."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    return device or TOTPDevice.objects.create(user=user, name="test phone", confirmed=True)
+
+
+def totp_now(device, drift: int = 0) -> str:
+    """The code the device's app shows now (drift=1: the next one, accepted too, for a second login within the
+    same 30 seconds, since a code once used is refused)."""
+    from django_otp.oath import totp
+
+    code = totp(device.bin_key, step=device.step, t0=device.t0, digits=device.digits, drift=drift)
+    return f"{code:0{device.digits}d}"
+
+
+def mark_two_factor_verified(client, user) -> None:
+    """Make the client's session one that has passed the second factor, as the code page does."""
+    from django_otp import DEVICE_ID_SESSION_KEY
+
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = two_factor_device(user).persistent_id
+    session.save()
+
+
+@pytest.fixture(autouse=True)
+def _force_login_is_a_full_login(monkeypatch):
+    """`client.force_login(user)` stands for a finished login, second factor included, for users who would
+    be asked for one (their role requires it, or they have an authenticator); the two-factor tests log in
+    through the real pages instead."""
+    from django.test import Client
+
+    from accounts.two_factor import pending_step
+
+    original = Client.force_login
+
+    def force_login(self, user, backend=None):
+        original(self, user, backend)
+        if pending_step(user) is not None:
+            mark_two_factor_verified(self, user)
+
+    monkeypatch.setattr(Client, "force_login", force_login)
+
+
 @pytest.fixture
 def as_user(client):
-    """A client logged in as `user`, reading the English source strings."""
+    """A client logged in as `user` (both factors), reading the English source strings."""
 
     def login(user):
         client.force_login(user)
@@ -71,9 +116,11 @@ def _default_language():
 
 
 @pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    """Real hashing is slow by design; tests only need passwords to check."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+def _fast_password_hashing(request, settings):
+    """Real hashing is slow by design; tests only need passwords to check (those marked
+    real_password_hashing keep the configured hashers)."""
+    if request.node.get_closest_marker("real_password_hashing") is None:
+        settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture(autouse=True)
@@ -198,8 +245,23 @@ def screenshots_dir():
 
 
 def login(page, username: str, password: str = PASSWORD) -> None:
+    """Log in through the pages; a user asked for a second factor types the code of an authenticator the
+    test holds for them (created if they have none)."""
+    from accounts.models import User
+    from accounts.two_factor import pending_step
+
+    user = User.objects.get(username=username)
+    device = None
+    if pending_step(user) is not None:
+        device = two_factor_device(user)
+        device.last_t = -1  # a second login in the same 30 seconds may reuse the code
+        device.save(update_fields=["last_t"])
     page.goto(page.base_url + "/login/")
     page.fill("#id_username", username)
     page.fill("#id_password", password)
     page.click("button[type=submit].primary")
+    if device is not None:
+        page.wait_for_url("**/login/code/**")
+        page.fill("#id_code", totp_now(device))
+        page.click("button[type=submit].primary")
 

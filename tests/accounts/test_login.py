@@ -62,7 +62,7 @@ def test_logout_by_get_is_refused(client, collector):
 
 
 def test_repeated_failed_logins_lock_the_account_even_for_the_right_password(client, collector, settings):
-    for _ in range(settings.AXES_FAILURE_LIMIT):
+    for _ in range(settings.LOGIN_FAILURES_PER_USER):
         client.post("/login/", {"username": "collector", "password": "wrong-password"})
     response = client.post("/login/", {"username": "collector", "password": PASSWORD})
     assert response.status_code == 429
