@@ -22,10 +22,12 @@ def private_media(settings, tmp_path) -> None:
     settings.SMS_FILE_DIR = str(tmp_path / "sms")
 
 
-def signed_agreement(*, team, collector, months: int = 3) -> Agreement:
-    """Sign, through the portal's service, an accepted offer of `months` installments on a new case of `team`."""
+def signed_agreement(*, team, collector, months: int = 3, case=None) -> Agreement:
+    """Sign, through the portal's service, an accepted offer of `months` installments on a new case of `team`
+    (or on `case`, which must be in plan)."""
     ensure_code_template()
-    case = plan_case(team=team, collector=collector, national_id=make_national_id(next(_cardholders)))
+    if case is None:
+        case = plan_case(team=team, collector=collector, national_id=make_national_id(next(_cardholders)))
     offer = make_offer(case, created_by=collector, status=Offer.Status.ACCEPTED, months=months)
     link, _token = make_link(case, token=f"test-token-{uuid.uuid4().hex}")
     otp = code_send(link_id=link.pk, purpose=OneTimeCode.Purpose.SIGN)

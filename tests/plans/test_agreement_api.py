@@ -11,6 +11,7 @@ from django.test.utils import CaptureQueriesContext
 
 from cases.models import Case, CaseStatus
 from compliance.models import AuditEvent
+from plans.agreements import AgreementAltered, agreement_pdf_bytes
 from tests.factories import UserFactory
 from tests.plans.agreement_staff_setup import BROWSER, SIGNER_IP, private_media, signed_agreement
 from tests.plans.followup_setup import pay
@@ -229,3 +230,17 @@ def test_amounts_are_decimal_strings_to_the_fen(agreement, collector, api):
 
     assert Decimal(row["amount"]) == agreement.installments.get(number=1).amount
     assert row["amount"].count(".") == 1 and len(row["amount"].split(".")[1]) == 2
+
+
+def test_a_mismatch_met_in_the_portal_is_audited_as_the_cardholder(agreement):
+    Path(agreement.pdf.path).write_bytes(b"%PDF-1.7 forged")
+
+    with pytest.raises(AgreementAltered):
+        agreement_pdf_bytes(
+            agreement=agreement, actor_kind=AuditEvent.ActorKind.CARDHOLDER, actor_label="portal link 7"
+        )
+
+    event = AuditEvent.objects.get(action="agreement.hash_mismatch")
+    assert (event.actor_kind, event.actor_label, event.actor_id) == (
+        AuditEvent.ActorKind.CARDHOLDER, "portal link 7", None
+    )
