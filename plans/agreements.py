@@ -421,8 +421,8 @@ def agreement_pdf_bytes(
     *, agreement: Agreement, actor=None, actor_kind: str | None = None, actor_label: str = ""
 ) -> bytes:
     """The stored document, read once and hashed as read, so the bytes served are the bytes checked. When they no
-    longer match the SHA-256 kept at signing, an `agreement.hash_mismatch` event naming the reader is recorded
-    (committed on its own, it outlives the refusal) and AgreementAltered is raised."""
+    longer match the SHA-256 kept at signing, an `agreement.hash_mismatch` event naming the reader is recorded and
+    AgreementAltered is raised; call it outside a transaction, so that the event outlives the refusal."""
     document, expected = _stored_document(agreement)
     try:
         with document.open("rb") as handle:
@@ -448,7 +448,7 @@ def agreement_pdf_bytes(
 def agreement_download(*, agreement_id: int, actor) -> tuple[Agreement, bytes]:
     """A signed agreement for a member of staff (Agreement.DoesNotExist outside the cases they may see): the
     hash checked, then the download recorded (who, which agreement, which case)."""
-    agreement = agreements_visible(user=actor).get(pk=agreement_id)
+    agreement = agreements_visible(user=actor).prefetch_related(None).get(pk=agreement_id)
     content = agreement_pdf_bytes(agreement=agreement, actor=actor)
     audit.record(
         action="agreement.download",

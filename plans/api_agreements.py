@@ -89,6 +89,8 @@ class AgreementDetailApi(APIView):
 
 
 class AgreementPdfApi(APIView):
+    http_method_names = ["get", "options"]  # a HEAD would be audited as a download that never happened
+
     @extend_schema(
         responses={
             (200, "application/pdf"): OpenApiTypes.BINARY,
