@@ -244,3 +244,9 @@ def test_a_mismatch_met_in_the_portal_is_audited_as_the_cardholder(agreement):
     assert (event.actor_kind, event.actor_label, event.actor_id) == (
         AuditEvent.ActorKind.CARDHOLDER, "portal link 7", None
     )
+
+
+def test_a_head_request_is_not_a_download_and_is_not_audited(agreement, collector, api, as_user):
+    assert api(collector).head(urls(agreement)["pdf"]).status_code == 405
+    assert as_user(collector).head(f"/plans/agreements/{agreement.pk}/pdf/").status_code == 405
+    assert not downloads(agreement).exists()
