@@ -233,6 +233,8 @@ SPECTACULAR_SETTINGS = {
         "PlanKindEnum": "plans.models.PlanKind",
         "PlanMethodEnum": "plans.models.Method",
         "OfferStatusEnum": "plans.models.Offer.Status",
+        "AgreementStatusEnum": "plans.models.Agreement.Status",
+        "InstallmentStatusEnum": "plans.models.Installment.Status",
     },
 }
 

@@ -3,7 +3,7 @@
 The PDF states what the CN rules for personalised installments require (DESIGN.md §6): the parties, the
 balance and how it is made up, the schedule, what accrues during repayment, the undertaking not to apply
 for new cards, rights, duties and breach. Signing keeps the file under MEDIA_ROOT/private/ with its SHA-256;
-`agreement_pdf_bytes` refuses a file that no longer matches.
+`agreement_pdf_bytes` refuses (and audits) a file that no longer matches; `agreement_download` is how staff read it.
 """
 
 import hashlib
@@ -30,6 +30,7 @@ from negotiation.letters import Grid, Heading, Items, Letter, Para, Table, chine
 from plans.codes import atomic_keeping_code_attempts, code_verify, link_require_live
 from plans.models import Agreement, Installment, Offer, OneTimeCode, PortalEvent, PortalLink
 from plans.schedule import fen, waived
+from plans.selectors import agreements_visible
 
 HUNDRED = Decimal("100")
 TITLE = "信用卡个性化分期还款协议"
@@ -58,13 +59,13 @@ class AgreementError:
     NAME_MISMATCH = "signer_name_mismatch"
     CONSENT_REQUIRED = "consent_required"
     GLYPH_MISSING = "glyph_missing"
-    PDF_ALTERED = "pdf_altered"
+    HASH_MISMATCH = "hash_mismatch"
 
 
 class AgreementAltered(Conflict):
     """The stored PDF no longer matches the SHA-256 taken when it was signed."""
 
-    code = AgreementError.PDF_ALTERED
+    code = AgreementError.HASH_MISMATCH
 
 
 # --- The PDF -----------------------------------------------------------------------------------------
@@ -411,10 +412,49 @@ def _agreement_keep(*, agreement: Agreement, offer: Offer, case: Case, account: 
 # --- Reading it back -------------------------------------------------------------------------------------
 
 
-def agreement_pdf_bytes(*, agreement: Agreement) -> bytes:
-    """The stored PDF, refused (AgreementAltered) when its bytes no longer match the SHA-256 kept at signing."""
-    with agreement.pdf.open("rb") as handle:
-        content = handle.read()
-    if hashlib.sha256(content).hexdigest() != agreement.sha256:
+def _stored_document(agreement: Agreement):
+    """The file that is the signed document and the SHA-256 it must have."""
+    return agreement.pdf, agreement.sha256
+
+
+def agreement_pdf_bytes(
+    *, agreement: Agreement, actor=None, actor_kind: str | None = None, actor_label: str = ""
+) -> bytes:
+    """The stored document, read once and hashed as read, so the bytes served are the bytes checked. When they no
+    longer match the SHA-256 kept at signing, an `agreement.hash_mismatch` event naming the reader is recorded and
+    AgreementAltered is raised; call it outside a transaction, so that the event outlives the refusal."""
+    document, expected = _stored_document(agreement)
+    try:
+        with document.open("rb") as handle:
+            content = handle.read()
+    except (OSError, ValueError):  # a missing file (ValueError: no file name at all) is no match either
+        content, found = b"", "missing"
+    else:
+        found = hashlib.sha256(content).hexdigest()
+    if found != expected:
+        audit.record(
+            action="agreement.hash_mismatch",
+            actor=actor,
+            actor_kind=actor_kind,
+            actor_label=actor_label,
+            target=agreement,
+            case_id=agreement.case_id,
+            changes={"number": agreement.number, "file": document.name, "sha256": [expected, found]},
+        )
         raise AgreementAltered(_("The stored agreement does not match the one signed; it cannot be served."))
     return content
+
+
+def agreement_download(*, agreement_id: int, actor) -> tuple[Agreement, bytes]:
+    """A signed agreement for a member of staff (Agreement.DoesNotExist outside the cases they may see): the
+    hash checked, then the download recorded (who, which agreement, which case)."""
+    agreement = agreements_visible(user=actor).prefetch_related(None).get(pk=agreement_id)
+    content = agreement_pdf_bytes(agreement=agreement, actor=actor)
+    audit.record(
+        action="agreement.download",
+        actor=actor,
+        target=agreement,
+        case_id=agreement.case_id,
+        changes={"number": agreement.number, "sha256": agreement.sha256},
+    )
+    return agreement, content

@@ -1,9 +1,12 @@
 from django.urls import path
 
-from plans import api, api_offers
+from plans import api, api_agreements, api_offers
 
 urlpatterns = [
     path("plans/preview/", api.PlanPreviewApi.as_view(), name="plan-preview"),
+    path("agreements/", api_agreements.AgreementListApi.as_view(), name="agreement-list"),
+    path("agreements/<int:pk>/", api_agreements.AgreementDetailApi.as_view(), name="agreement-detail"),
+    path("agreements/<int:pk>/pdf/", api_agreements.AgreementPdfApi.as_view(), name="agreement-pdf"),
     path("cases/<int:pk>/offers/", api_offers.CaseOffersApi.as_view(), name="case-offers"),
     *[
         path(f"offers/<int:pk>/{action}/", api_offers.OfferActionApi.as_view(action=action), name=f"offer-{action}")

@@ -330,6 +330,11 @@ class Installment(models.Model):
     def __str__(self) -> str:
         return f"{self.agreement_id} #{self.number}"
 
+    @property
+    def outstanding(self) -> Decimal:
+        """What is still owed on this installment (never below zero)."""
+        return max(self.amount - self.paid_amount, Decimal("0.00"))
+
 
 class InstallmentAllocation(models.Model):
     """How much of one payment went to one installment, so a replayed payment is never counted twice."""

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from plans import views, views_links
+from plans import views, views_agreements, views_links
 
 app_name = "plans"
 
@@ -13,6 +13,7 @@ urlpatterns = [
     path("offers/<int:pk>/reject/", views.offer_decide_view, {"decision": "reject"}, name="offer-reject"),
     path("approvals/", views.approvals, name="approvals"),
     path("authority/", views.authority_limits, name="authority"),
+    path("agreements/<int:pk>/pdf/", views_agreements.agreement_pdf, name="agreement-pdf"),
     # Portal links and what the cardholder did (plans.views_links).
     path("cases/<int:pk>/portal-links/", views_links.links_panel, name="portal-links"),
     path("cases/<int:pk>/portal-links/send/", views_links.link_send, name="portal-link-send"),

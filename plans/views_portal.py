@@ -20,6 +20,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from cases.models import Case
 from compliance.middleware import client_ip
+from compliance.models import AuditEvent
 from config.errors import DomainError
 from plans.agreements import agreement_pdf_bytes, agreement_sign
 from plans.codes import CodeRefused, CodeThrottled, code_send, code_verify
@@ -372,7 +373,9 @@ def agreement_pdf(request, link: PortalLink, token: str, agreement_id: int):
     """The signed PDF, only to the verified session of a link of the agreement's own case."""
     agreement = Agreement.objects.get(pk=agreement_id, case_id=link.case_id)
     try:
-        content = agreement_pdf_bytes(agreement=agreement)
+        content = agreement_pdf_bytes(
+            agreement=agreement, actor_kind=AuditEvent.ActorKind.CARDHOLDER, actor_label=f"portal link {link.pk}"
+        )
     except DomainError as error:
         return _dashboard(request, link, token, problems=[error.message], status=error.http_status)
     portal_event_record(
