@@ -203,6 +203,7 @@ def test_every_transition_and_role_does_what_the_table_says(state, situation, te
         if role != "system":
             case.refresh_from_db()
             offered[role] = set(transitions_for(case, people[role]))
+            assert offered[role] == {t.name for t in case.get_available_user_status_transitions(people[role])}
 
     assert outcomes == {(name, role): expected(name, role, state, situation) for role in ROLES for name in SOURCES}
     assert offered == {role: expected_offer(role, state, situation) for role in ROLES if role != "system"}
