@@ -5,12 +5,13 @@ import hashlib
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import DatabaseError, transaction
 from django.urls import reverse
 
 from cases.models import Case, CaseStatus
 from compliance.models import AuditEvent, Hold
 from plans.agreements import agreement_pdf_bytes
-from plans.models import Agreement, BranchSignature, Offer
+from plans.models import Agreement, BranchSignature, Offer, SignatureChanged
 from tests.factories import UserFactory
 from tests.plans.signing_setup import offer_for, plan_case
 
@@ -188,6 +189,32 @@ def test_the_endpoints_are_in_the_openapi_schema(api, supervisor):
     assert "post" in paths["/api/v1/cases/{id}/branch-signatures/"]
     assert "post" in paths["/api/v1/branch-signatures/{id}/confirm/"]
     assert "post" in paths["/api/v1/branch-signatures/{id}/reject/"]
+
+
+def test_who_uploaded_and_who_confirmed_never_change(case, offer, collector, supervisor, admin, api):
+    confirm(api, supervisor, upload(api, collector, case, offer).json()["id"])
+    agreement = Agreement.objects.get()
+    agreement.confirmed_by = admin
+
+    with pytest.raises(SignatureChanged) as refused:
+        agreement.save()
+
+    assert refused.value.fields == ["confirmed_by_id"]
+
+
+@pytest.mark.postgres
+def test_postgresql_refuses_a_changed_channel_or_staff_behind_the_models_back(
+    case, offer, collector, supervisor, admin, api
+):
+    confirm(api, supervisor, upload(api, collector, case, offer).json()["id"])
+
+    for change in ({"confirmed_by": admin}, {"uploaded_by": admin}, {"channel": "portal"}):
+        with pytest.raises(DatabaseError), transaction.atomic():
+            Agreement.objects.update(**change)
+
+    assert Agreement.objects.values_list("channel", "uploaded_by", "confirmed_by").get() == (
+        "branch", collector.pk, supervisor.pk,
+    )
 
 
 # --- The case page panel ------------------------------------------------------------------------------
