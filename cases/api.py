@@ -74,8 +74,11 @@ class CaseTransitionApi(APIView):
     @extend_schema(
         request=InputSerializer,
         responses={200: CaseDetailSerializer},
-        description="Run one state-machine transition. 409 names the failed guard or a stale state; "
-        "403 when the caller's role may not take it.",
+        description="Run one state-machine transition. 409 names the failed guard (the missing fact, e.g. "
+        "`agreement_not_signed`, `installments_not_all_paid`, `no_installment_missed`) or a stale state; 403 when the "
+        "caller's role may not take it; 400 `reason_required`. `sign_agreement`, `start_follow_up`, `complete` and "
+        "`settle` are the system's (signing, the last payment, the nightly aging): no person takes them. `breach` "
+        "is a supervisor's, with a reason, after a missed installment; it ends the agreement too.",
     )
     def post(self, request, pk: int):
         data = self.InputSerializer(data=request.data)

@@ -407,15 +407,9 @@ class _History:
             self.advance(case, ["record_first_contact", "start_verification"])
         for case in plan:
             self.advance(case, ["record_first_contact", "start_verification", "propose_plan"])
-        for case in signed:
-            self.advance(case, ["record_first_contact", "start_verification", "propose_plan", "sign_agreement"])
-        for case in follow_up:
-            self.advance(
-                case,
-                ["record_first_contact", "start_verification", "propose_plan", "sign_agreement", "start_follow_up"],
-            )
-        for case in follow_up[:2]:
-            self.advance(case, ["breach"])
+        # Agreements are signed only by signing (plans.demo signs some of these in the portal), never by a step.
+        for case in signed + follow_up:
+            self.advance(case, ["record_first_contact", "start_verification", "propose_plan"])
         for case in demands + evasions:
             self.advance(case, ["record_first_contact"])
 

@@ -275,6 +275,45 @@ def situation_verified(case: "Case") -> bool:
     return case.verifications.filter(outcome="verified", completed_at__isnull=False).exists()
 
 
+# Facts of the agreement, read through reverse relations (cases never imports plans): the latest agreement of the
+# case, its installments and its count of missed ones. "in_force" is plans' own status value.
+def _latest_agreement(case: "Case"):
+    return case.agreements.order_by("-signed_at", "-pk").first()
+
+
+@guard("agreement_not_signed", _("No agreement of this case is signed and in force."))
+def agreement_in_force(case: "Case") -> bool:
+    return case.agreements.filter(status="in_force").exists()
+
+
+@guard("agreement_in_force", _("An agreement of this case is in force: it ends by completion or breach."))
+def no_agreement_in_force(case: "Case") -> bool:
+    return not case.agreements.filter(status="in_force").exists()
+
+
+@guard("installments_not_all_paid", _("Not every installment of the case's agreement is paid."))
+def installments_all_paid(case: "Case") -> bool:
+    agreement = _latest_agreement(case)
+    if agreement is None or not agreement.installments.exists():
+        return False
+    return not agreement.installments.filter(paid_amount__lt=F("amount")).exists()
+
+
+@guard("no_installment_missed", _("No installment of the agreement in force has been missed."))
+def installment_missed(case: "Case") -> bool:
+    return case.agreements.filter(status="in_force", missed_count__gte=1).exists()
+
+
+@guard(
+    "misses_below_breach",
+    _("The agreement's missed installments have not reached the number that breaches it."),
+)
+def misses_reach_breach(case: "Case") -> bool:
+    return case.agreements.filter(
+        status="in_force", missed_count__gte=settings.INSTALLMENT_MISSES_TO_BREACH
+    ).exists()
+
+
 def supervisor_only(case: "Case", user) -> bool:
     return user.role in (Role.SUPERVISOR, Role.ADMIN) or user.is_superuser
 
@@ -337,7 +376,11 @@ class Case(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
         "settle",
     )
     # Transitions that cannot be taken without a written reason.
-    REASON_REQUIRED = ("escalate", "return_to_negotiation", "close")
+    REASON_REQUIRED = ("escalate", "return_to_negotiation", "close", "breach")
+    # Transitions the system takes on a fact (signing, payments, the installment judge, the nightly settle), and
+    # what it must find beyond the transition's own conditions. Everything else only a person takes.
+    SYSTEM_TRANSITIONS = ("sign_agreement", "start_follow_up", "complete", "breach", "settle")
+    SYSTEM_CONDITIONS = {"breach": (misses_reach_breach,)}
 
     class Meta:
         verbose_name = _("case")
@@ -407,22 +450,46 @@ class Case(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
     def revise(self):
         """Back to verification to rework the plan."""
 
-    @transition(field=status, source=CaseStatus.PLAN, target=CaseStatus.SIGNED_AGREEMENT, permission=case_worker)
+    @transition(
+        field=status,
+        source=CaseStatus.PLAN,
+        target=CaseStatus.SIGNED_AGREEMENT,
+        conditions=[agreement_in_force],
+        permission=system_only,
+    )
     def sign_agreement(self):
-        """The cardholder signed the repayment agreement."""
+        """The cardholder signed the repayment agreement (portal e-signature or a confirmed branch scan)."""
 
-    @transition(field=status, source=CaseStatus.SIGNED_AGREEMENT, target=CaseStatus.FOLLOW_UP, permission=case_worker)
+    @transition(
+        field=status,
+        source=CaseStatus.SIGNED_AGREEMENT,
+        target=CaseStatus.FOLLOW_UP,
+        conditions=[agreement_in_force],
+        permission=system_only,
+    )
     def start_follow_up(self):
-        """Installments are being followed."""
+        """Installments are being followed; taken by signing, right after sign_agreement."""
 
-    @transition(field=status, source=CaseStatus.FOLLOW_UP, target=CaseStatus.RESOLVED, permission=case_worker)
+    @transition(
+        field=status,
+        source=CaseStatus.FOLLOW_UP,
+        target=CaseStatus.RESOLVED,
+        conditions=[installments_all_paid],
+        permission=system_only,
+    )
     def complete(self):
-        """Every installment was paid."""
+        """Every installment was paid; taken by the payment that paid the last one."""
         self.closed_at = timezone.now()
 
-    @transition(field=status, source=CaseStatus.FOLLOW_UP, target=CaseStatus.BROKEN, permission=case_worker)
+    @transition(
+        field=status,
+        source=CaseStatus.FOLLOW_UP,
+        target=CaseStatus.BROKEN,
+        conditions=[installment_missed],
+        permission=supervisor_only,
+    )
     def breach(self):
-        """The agreement was breached."""
+        """The agreement was breached: by the installment judge, or by a supervisor with a reason after a miss."""
 
     @transition(field=status, source=CaseStatus.BROKEN, target=CaseStatus.VERIFICATION, permission=case_worker)
     def renegotiate(self):
@@ -436,7 +503,13 @@ class Case(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
     def return_to_negotiation(self):
         """Bring an escalated case back to negotiation."""
 
-    @transition(field=status, source=OPEN_STATES, target=CaseStatus.CLOSED, permission=supervisor_only)
+    @transition(
+        field=status,
+        source=OPEN_STATES,
+        target=CaseStatus.CLOSED,
+        conditions=[no_agreement_in_force],
+        permission=supervisor_only,
+    )
     def close(self):
         """Close the case for a recorded reason."""
         self.closed_at = timezone.now()
@@ -445,7 +518,7 @@ class Case(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
         field=status,
         source=OPEN_STATES,
         target=CaseStatus.RESOLVED,
-        conditions=[nothing_overdue],
+        conditions=[nothing_overdue, no_agreement_in_force],
         permission=system_only,
     )
     def settle(self):

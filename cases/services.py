@@ -2,7 +2,7 @@
 
 import heapq
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -15,7 +15,7 @@ from django.db.models import Value as V
 from django.db.models.functions import Cast, Floor, Least
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django_fsm import can_proceed, has_transition_perm
+from django_fsm import has_transition_perm
 
 from accounts.models import Role, Team, User
 from cases import classification as rules
@@ -72,8 +72,9 @@ class PaymentRefused(DomainError):
 # --- The state machine ---------------------------------------------------------------------------
 
 
-def failed_guards(case: Case, name: str) -> list[dict]:
-    """Why `name` cannot run on `case` now: the state, or each condition that does not hold."""
+def failed_guards(case: Case, name: str, *, system: bool = False) -> list[dict]:
+    """Why `name` cannot run on `case` now: the state, or each condition that does not hold (with `system`,
+    also what the system must find before it takes the transition on its own)."""
     method = getattr(case, name)
     meta = method._django_fsm
     if not meta.has_transition(case.status):
@@ -86,21 +87,39 @@ def failed_guards(case: Case, name: str) -> list[dict]:
                 % {"name": TRANSITION_LABELS.get(name, name), "state": case.get_status_display()},
             }
         ]
-    transition_meta = meta.get_transition(case.status)
+    conditions = list(meta.get_transition(case.status).conditions)
+    if system:
+        conditions += Case.SYSTEM_CONDITIONS.get(name, ())
     return [
-        {"code": condition.code, "detail": str(condition.message)}
-        for condition in transition_meta.conditions
-        if not condition(case)
+        {"code": condition.code, "detail": str(condition.message)} for condition in conditions if not condition(case)
     ]
 
 
 def transitions_for(case: Case, user) -> list[str]:
-    """Names of the transitions this user may take on this case now."""
-    return [
-        transition.name
-        for transition in case.get_available_user_status_transitions(user)
-        if transition.name in Case.TRANSITION_NAMES
-    ]
+    """Names of the transitions this user may take on this case now: the same as django-fsm's
+    get_available_user_status_transitions, with the role checked before the facts, so a page never queries the
+    facts of a transition its reader may not take."""
+    names = []
+    for method_name in Case.TRANSITION_NAMES:
+        meta = getattr(Case, method_name)._django_fsm
+        transition = meta.get_transition(case.status)
+        if transition is None or not transition.has_perm(case, user):
+            continue
+        if all(condition(case) for condition in transition.conditions):
+            names.append(transition.name)
+    return names
+
+
+# Transitions whose facts live in a later app (plans): that app registers the service that takes them for a
+# person, so a supervisor's breach also ends the agreement instead of leaving it in force behind a broken case.
+_PERSON_TRANSITION_SERVICES: dict[str, Callable[..., object]] = {}
+
+
+def transition_service_register(*, name: str, service: Callable[..., object]) -> None:
+    """Let `service(case_id=, actor=, reason=)` take `name` for a person once case_transition has checked it."""
+    if name not in Case.TRANSITION_NAMES:
+        raise UnknownTransition(f"no transition {name!r}")
+    _PERSON_TRANSITION_SERVICES[name] = service
 
 
 def _transition_method(case: Case, name: str):
@@ -109,18 +128,20 @@ def _transition_method(case: Case, name: str):
     return getattr(case, name)
 
 
-def _require_possible(case: Case, name: str, method) -> None:
+def _require_possible(case: Case, name: str, *, system: bool = False) -> None:
     """Refuse (409) a transition the state or a guard does not allow, naming which."""
-    if not can_proceed(method):
-        guards = failed_guards(case, name)
+    guards = failed_guards(case, name, system=system)
+    if guards:
         code = ErrorCode.GUARD_FAILED if guards and guards[0]["code"] != "state" else ErrorCode.TRANSITION_NOT_ALLOWED
         raise TransitionRefused("; ".join(g["detail"] for g in guards), code=code, details=guards)
 
 
-def _apply_transition(*, case: Case, name: str, actor: User | None, reason: str) -> CaseTransition:
+def _apply_transition(
+    *, case: Case, name: str, actor: User | None, reason: str, system: bool = False
+) -> CaseTransition:
     """Run a transition on a case already locked by the caller; save, record and audit it."""
     method = _transition_method(case, name)
-    _require_possible(case, name, method)
+    _require_possible(case, name, system=system)
     source = case.status
     method()
     case.save()
@@ -137,27 +158,47 @@ def _apply_transition(*, case: Case, name: str, actor: User | None, reason: str)
     return step
 
 
+def _locked_case(case_id: int) -> Case:
+    return Case.objects.select_for_update(of=("self",)).select_related("account").get(pk=case_id)
+
+
 def case_transition(*, case_id: int, name: str, actor: User, reason: str = "") -> Case:
     """Run one FSM transition for a person on a locked row; record it."""
     reason = reason.strip()
     with transaction.atomic():
-        case = Case.objects.select_for_update(of=("self",)).select_related("account").get(pk=case_id)
+        service = _PERSON_TRANSITION_SERVICES.get(name)
+        if service is not None:
+            # The registered service locks the account before the case (the payments' lock order): take the
+            # account first here too, so checking under the case lock never waits across a payment.
+            account_id = Case.objects.filter(pk=case_id).values_list("account_id", flat=True).get()
+            CardAccount.objects.select_for_update().filter(pk=account_id).values_list("pk", flat=True).get()
+        case = _locked_case(case_id)
         method = _transition_method(case, name)
-        # The state first (409), then the role (403), then the reason (400).
-        _require_possible(case, name, method)
+        # The state and the facts first (409), then the role (403), then the reason (400).
+        _require_possible(case, name)
         if not has_transition_perm(method, actor):
             raise PermissionDenied(_("Your role may not take “%(name)s”.") % {"name": TRANSITION_LABELS[name]})
         if name in Case.REASON_REQUIRED and not reason:
             raise ReasonRequired(_("“%(name)s” needs a reason.") % {"name": TRANSITION_LABELS[name]})
-        _apply_transition(case=case, name=name, actor=actor, reason=reason)
+        if service is not None:
+            service(case_id=case.pk, actor=actor, reason=reason)
+            case.refresh_from_db()
+        else:
+            _apply_transition(case=case, name=name, actor=actor, reason=reason)
     return case
 
 
-def case_transition_by_system(*, case_id: int, name: str, reason: str = "") -> Case:
-    """A transition the system takes (payments, nightly jobs); no user permission applies."""
+def case_transition_by_system(
+    *, case_id: int, name: str, reason: str = "", decided_by: User | None = None
+) -> Case:
+    """A transition the system takes on a fact (signing, payments, nightly jobs); no user permission applies, only
+    Case.SYSTEM_TRANSITIONS are taken, and their SYSTEM_CONDITIONS must hold. `decided_by` is the person whose
+    decision, already checked by case_transition, a registered service carries out: recorded as the actor."""
+    if name not in Case.SYSTEM_TRANSITIONS:
+        raise PermissionDenied(f"the system does not take {name!r}")
     with transaction.atomic():
-        case = Case.objects.select_for_update(of=("self",)).select_related("account").get(pk=case_id)
-        _apply_transition(case=case, name=name, actor=None, reason=reason)
+        case = _locked_case(case_id)
+        _apply_transition(case=case, name=name, actor=decided_by, reason=reason, system=decided_by is None)
     return case
 
 

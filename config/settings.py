@@ -235,6 +235,7 @@ SPECTACULAR_SETTINGS = {
         "OfferStatusEnum": "plans.models.Offer.Status",
         "AgreementStatusEnum": "plans.models.Agreement.Status",
         "InstallmentStatusEnum": "plans.models.Installment.Status",
+        "AgreementChannelEnum": "plans.models.Agreement.Channel",
     },
 }
 
@@ -376,6 +377,8 @@ PLAN_AFFORDABILITY = env.str("PLAN_AFFORDABILITY", default="override")
 INSTALLMENT_GRACE_DAYS = env.int("INSTALLMENT_GRACE_DAYS", default=3)
 INSTALLMENT_MISSES_TO_BREACH = env.int("INSTALLMENT_MISSES_TO_BREACH", default=2)
 REVISIT_AFTER_DAYS = env.int("REVISIT_AFTER_DAYS", default=30)
+# Largest scan of an agreement signed on paper at a branch (PDF only).
+BRANCH_SCAN_MAX_BYTES = env.int("BRANCH_SCAN_MAX_BYTES", default=10 * 1024 * 1024)
 
 LOGGING = {
     "version": 1,

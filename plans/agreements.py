@@ -346,17 +346,21 @@ def agreement_sign(
             signer_ip=_valid_ip(ip),
             signer_user_agent=(user_agent or "")[:USER_AGENT_MAX],
             code=otp,
+            channel=Agreement.Channel.PORTAL,
         )
         agreement.pdf.save(f"{uuid.uuid4().hex}.pdf", ContentFile(content), save=False)
         try:
-            _agreement_keep(agreement=agreement, offer=offer, case=case, account=account, link=link)
+            _agreement_keep_portal(agreement=agreement, offer=offer, case=case, account=account, link=link)
         except Exception:
             agreement.pdf.delete(save=False)
             raise
     return agreement
 
 
-def _agreement_keep(*, agreement: Agreement, offer: Offer, case: Case, account: CardAccount, link: PortalLink) -> None:
+def agreement_keep(*, agreement: Agreement, offer: Offer, case: Case, account: CardAccount, reason: str) -> dict:
+    """What signing does whatever the channel, on rows the caller locked (account, case, offer): keep the agreement
+    and its installments, apply the limit change, mark the offer signed and withdraw the others, move the case
+    plan → signed_agreement → follow_up and put the agreement hold. Returns the changes for the caller's audit."""
     agreement.save()
     Installment.objects.bulk_create(
         Installment(agreement=agreement, number=row["number"], due_date=row["due_date"], amount=row["amount"],
@@ -377,10 +381,26 @@ def _agreement_keep(*, agreement: Agreement, offer: Offer, case: Case, account: 
     others = Offer.objects.filter(case=case, status__in=Offer.OPEN).exclude(pk=offer.pk)
     withdrawn = list(others.values_list("pk", flat=True))
     others.update(status=Offer.Status.WITHDRAWN)
-    reason = _("Agreement %(number)s signed by the cardholder in the portal.") % {"number": agreement.number}
     case_transition_by_system(case_id=case.pk, name="sign_agreement", reason=reason)
     case_transition_by_system(case_id=case.pk, name="start_follow_up", reason=reason)
     hold_set(case_id=case.pk, kind=Hold.Kind.AGREEMENT_IN_FORCE, reason=reason, actor=None)
+    return {
+        "number": agreement.number,
+        "channel": agreement.channel,
+        "offer": offer.pk,
+        "sha256": agreement.sha256,
+        "installments": len(offer.schedule),
+        "total_payable": offer.total_payable,
+        "withdrawn_offers": withdrawn,
+        **limit_changes,
+    }
+
+
+def _agreement_keep_portal(
+    *, agreement: Agreement, offer: Offer, case: Case, account: CardAccount, link: PortalLink
+) -> None:
+    reason = _("Agreement %(number)s signed by the cardholder in the portal.") % {"number": agreement.number}
+    changes = agreement_keep(agreement=agreement, offer=offer, case=case, account=account, reason=reason)
     PortalEvent.objects.create(
         link=link,
         case=case,
@@ -396,15 +416,7 @@ def _agreement_keep(*, agreement: Agreement, offer: Offer, case: Case, account: 
         actor_label=f"portal link {link.pk}",
         target=agreement,
         case_id=case.pk,
-        changes={
-            "number": agreement.number,
-            "offer": offer.pk,
-            "sha256": agreement.sha256,
-            "installments": len(offer.schedule),
-            "total_payable": offer.total_payable,
-            "withdrawn_offers": withdrawn,
-            **limit_changes,
-        },
+        changes=changes,
         ip=agreement.signer_ip,
     )
 

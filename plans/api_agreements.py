@@ -41,8 +41,8 @@ class AgreementSerializer(serializers.ModelSerializer):
     class Meta:
         model = Agreement
         fields = [
-            "id", "number", "case", "offer", "status", "signer_name", "signed_at", "signer_ip", "signer_user_agent",
-            "sha256", "missed_count", "ended_at", "totals", "pdf_url",
+            "id", "number", "case", "offer", "status", "channel", "signer_name", "signed_at", "signer_ip",
+            "signer_user_agent", "sha256", "missed_count", "ended_at", "totals", "pdf_url",
         ]
 
     @extend_schema_field(AgreementTotalsSerializer)

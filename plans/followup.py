@@ -23,6 +23,7 @@ from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.models import User
 from cases.models import CardAccount, Case, CaseEvidence, CaseStatus, Payment
 from cases.services import case_evidence_record, case_transition_by_system
 from compliance import audit
@@ -282,30 +283,40 @@ def _agreement_judge(*, agreement_id: int, last_due: date, today: date) -> tuple
     return len(missed), True
 
 
-def agreement_breach(*, agreement_id: int, today: date | None = None) -> Agreement:
+def agreement_breach(
+    *, agreement_id: int, today: date | None = None, decided_by: User | None = None, reason: str = ""
+) -> Agreement:
     """The agreement ends unkept: the case moves to broken, the hold is lifted so collection resumes, the
-    collector gets a call task, and missed installments with nothing paid count as broken promises."""
+    collector gets a call task, and missed installments with nothing paid count as broken promises. Without
+    `decided_by` it is the installment judge's (the misses reached INSTALLMENT_MISSES_TO_BREACH, which the case's
+    system condition checks); with it, a supervisor's decision after at least one miss that case_transition has
+    checked (role, reason, the miss)."""
     today = today or timezone.localdate()
     with transaction.atomic():
         _account, case, agreement = _lock_for_agreement(agreement_id)
         if agreement.status != Agreement.Status.IN_FORCE:
             return agreement
+        if case.status == CaseStatus.FOLLOW_UP:
+            # While the agreement is still in force: its misses are the facts the transition's guards read.
+            case_transition_by_system(
+                case_id=case.pk,
+                name="breach",
+                reason=reason
+                or _("%(count)d installments of agreement %(number)s were missed.")
+                % {"count": agreement.missed_count, "number": agreement.number},
+                decided_by=decided_by,
+            )
         agreement.status = Agreement.Status.BREACHED
         agreement.ended_at = timezone.now()
         agreement.save(update_fields=["status", "ended_at"])
         audit.record(
+            actor=decided_by,
             action="agreement.breach",
             target=agreement,
             case_id=case.pk,
             changes={"status": [Agreement.Status.IN_FORCE, agreement.status], "missed_count": agreement.missed_count},
+            reason=reason,
         )
-        if case.status == CaseStatus.FOLLOW_UP:
-            case_transition_by_system(
-                case_id=case.pk,
-                name="breach",
-                reason=_("%(count)d installments of agreement %(number)s were missed.")
-                % {"count": agreement.missed_count, "number": agreement.number},
-            )
         _agreement_hold_lift(
             case_id=case.pk, reason=_("Agreement %(number)s was breached.") % {"number": agreement.number}
         )
@@ -333,6 +344,15 @@ def agreement_breach(*, agreement_id: int, today: date | None = None) -> Agreeme
                 source_ref=f"installment:{installment.pk}",
             )
     return agreement
+
+
+def agreement_breach_by_person(*, case_id: int, actor: User, reason: str) -> Agreement:
+    """The service behind a person's `breach` of a case (registered with cases.services): case_transition has
+    checked the role, the reason and that an installment was missed; this ends the agreement in force with it."""
+    agreement_id = (
+        Agreement.objects.filter(case_id=case_id, status=Agreement.Status.IN_FORCE).values_list("pk", flat=True).get()
+    )
+    return agreement_breach(agreement_id=agreement_id, decided_by=actor, reason=reason)
 
 
 # --- Reminders -----------------------------------------------------------------------------------

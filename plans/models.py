@@ -3,7 +3,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -237,7 +237,12 @@ class CounterOffer(models.Model):
 
 class Agreement(models.Model):
     """The signed repayment agreement. Its PDF, hash and signature never change after signing;
-    only its status moves (in force → completed or breached)."""
+    only its status moves (in force → completed or breached). Signed in the portal (e-signature with a one-time
+    code) or on paper at a branch, where the stored PDF is the scan one staff member uploaded and another confirmed."""
+
+    class Channel(models.TextChoices):
+        PORTAL = "portal", _("portal e-signature")
+        BRANCH = "branch", _("signed on paper at a branch")
 
     class Status(models.TextChoices):
         IN_FORCE = "in_force", _("in force")
@@ -246,7 +251,7 @@ class Agreement(models.Model):
 
     SIGNATURE_FIELDS = (
         "case_id", "offer_id", "number", "pdf", "sha256", "signer_name", "signed_at", "signer_ip",
-        "signer_user_agent", "code_id",
+        "signer_user_agent", "code_id", "channel", "uploaded_by_id", "confirmed_by_id",
     )
 
     case = models.ForeignKey("cases.Case", on_delete=models.PROTECT, related_name="agreements")
@@ -258,7 +263,16 @@ class Agreement(models.Model):
     signed_at = models.DateTimeField(_("signed"))
     signer_ip = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
     signer_user_agent = models.CharField(_("browser"), max_length=300, blank=True)
-    code = models.ForeignKey(OneTimeCode, on_delete=models.PROTECT, related_name="+")
+    code = models.ForeignKey(OneTimeCode, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    channel = models.CharField(_("signed through"), max_length=10, choices=Channel.choices, default=Channel.PORTAL)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("scan uploaded by"), null=True, blank=True,
+        on_delete=models.PROTECT, related_name="+",
+    )
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("scan confirmed by"), null=True, blank=True,
+        on_delete=models.PROTECT, related_name="+",
+    )
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.IN_FORCE)
     missed_count = models.PositiveSmallIntegerField(_("missed installments"), default=0)
     ended_at = models.DateTimeField(_("ended"), null=True, blank=True)
@@ -271,6 +285,17 @@ class Agreement(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["case"], condition=Q(status="in_force"), name="one_agreement_in_force_per_case"
+            ),
+            # A portal signature carries its one-time code; a branch signature its two different staff.
+            models.CheckConstraint(
+                condition=(
+                    Q(channel="portal", code__isnull=False, uploaded_by__isnull=True, confirmed_by__isnull=True)
+                    | (
+                        Q(channel="branch", code__isnull=True, uploaded_by__isnull=False, confirmed_by__isnull=False)
+                        & ~Q(uploaded_by=F("confirmed_by"))
+                    )
+                ),
+                name="agreement_signature_by_channel",
             ),
         ]
 
@@ -290,6 +315,51 @@ class Agreement(models.Model):
             if changed:
                 raise SignatureChanged(changed)
         super().save(*args, **kwargs)
+
+
+class BranchSignature(models.Model):
+    """The scan of an agreement the cardholder signed on paper at a branch: uploaded by one staff member, confirmed
+    (the agreement is then signed from it) or rejected by a supervisor of the case's team who did not upload it."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("awaiting confirmation")
+        CONFIRMED = "confirmed", _("confirmed")
+        REJECTED = "rejected", _("rejected")
+
+    case = models.ForeignKey("cases.Case", on_delete=models.PROTECT, related_name="branch_signatures")
+    offer = models.ForeignKey(Offer, verbose_name=_("offer"), on_delete=models.PROTECT, related_name="+")
+    scan = models.FileField(_("signed scan"), upload_to="private/agreements/%Y/%m/")
+    sha256 = models.CharField(_("SHA-256"), max_length=64)
+    size = models.PositiveIntegerField(_("size"))
+    original_name = models.CharField(_("file name"), max_length=255, blank=True)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PENDING)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("uploaded by"), on_delete=models.PROTECT, related_name="+"
+    )
+    uploaded_at = models.DateTimeField(_("uploaded"))
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("decided by"), null=True, blank=True,
+        on_delete=models.PROTECT, related_name="+",
+    )
+    decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
+    decision_reason = models.TextField(_("decision reason"), blank=True)
+    agreement = models.OneToOneField(
+        Agreement, null=True, blank=True, on_delete=models.PROTECT, related_name="branch_signature"
+    )
+
+    class Meta:
+        ordering = ["-uploaded_at", "-pk"]
+        verbose_name = _("branch signature")
+        verbose_name_plural = _("branch signatures")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["case"], condition=Q(status="pending"), name="one_pending_branch_signature_per_case"
+            ),
+            models.CheckConstraint(condition=~Q(decided_by=F("uploaded_by")), name="branch_signature_two_people"),
+        ]
+
+    def __str__(self) -> str:
+        return f"branch signature {self.pk} on case {self.case_id}"
 
 
 class SignatureChanged(ValueError):

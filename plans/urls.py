@@ -1,6 +1,6 @@
 from django.urls import path
 
-from plans import views, views_agreements, views_links
+from plans import views, views_agreements, views_branch, views_links
 
 app_name = "plans"
 
@@ -19,4 +19,9 @@ urlpatterns = [
     path("cases/<int:pk>/portal-links/send/", views_links.link_send, name="portal-link-send"),
     path("portal-links/<int:pk>/revoke/", views_links.link_revoke, name="portal-link-revoke"),
     path("cases/<int:pk>/portal-activity/", views_links.portal_activity, name="portal-activity"),
+    # Agreements signed on paper at a branch (plans.views_branch).
+    path("cases/<int:pk>/branch-signatures/", views_branch.branch_panel, name="branch-signatures"),
+    path("cases/<int:pk>/branch-signatures/upload/", views_branch.branch_upload, name="branch-signature-upload"),
+    path("branch-signatures/<int:pk>/confirm/", views_branch.branch_confirm, name="branch-signature-confirm"),
+    path("branch-signatures/<int:pk>/reject/", views_branch.branch_reject, name="branch-signature-reject"),
 ]

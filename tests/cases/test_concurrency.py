@@ -134,9 +134,9 @@ def test_the_refused_transition_blocked_until_the_winner_committed(team, collect
     "state, first, second",
     [
         ("notify", "record_first_contact", "record_first_contact"),
-        ("plan", "revise", "sign_agreement"),
-        ("follow_up", "complete", "breach"),
-        ("follow_up", "close", "complete"),
+        ("plan", "revise", "revise"),
+        ("broken", "renegotiate", "renegotiate"),
+        ("escalated", "return_to_negotiation", "return_to_negotiation"),
     ],
 )
 def test_two_transitions_started_together_from_one_state_have_exactly_one_winner(
