@@ -64,6 +64,7 @@ def test_the_detail_shows_the_signature_the_hash_and_the_schedule_with_what_is_p
         "signer_ip": SIGNER_IP, "sha256": agreement.sha256,
     }
     assert body["signer_user_agent"] == BROWSER
+    assert body["channel"] == "portal"
     assert body["signed_at"]
     assert body["pdf_url"].endswith(f"/api/v1/agreements/{agreement.pk}/pdf/")
     assert [(row["number"], row["amount"], row["paid_amount"], row["outstanding"], row["status"])
