@@ -2,6 +2,11 @@
 never from what the client wrote itself; it keys the portal and API rate limits and login lockouts, and it is the
 address of the audit log and of a signature."""
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 from axes.helpers import get_client_ip_address
 from django.test import RequestFactory
@@ -14,6 +19,7 @@ from plans.models import Agreement, OneTimeCode, PortalEvent
 from plans.views_portal import rate_key
 from tests.plans.portal_support import last_code, make_link, make_offer, plan_case, url, verify
 
+ROOT = Path(__file__).resolve().parents[2]
 CLIENT = "198.51.100.7"
 PROXY = "10.0.0.1"
 
@@ -133,3 +139,34 @@ def test_a_spoofed_forwarded_for_reaches_neither_the_audit_log_nor_the_signature
     assert set(cardholder_events.values_list("ip", flat=True)) == {CLIENT}
     assert AuditEvent.objects.get(action="agreement.sign").ip == CLIENT
     assert set(PortalEvent.objects.filter(link=link).values_list("ip", flat=True)) == {CLIENT}
+
+
+def trusted_proxy_count(**env) -> subprocess.CompletedProcess:
+    environment = {k: v for k, v in os.environ.items() if k not in ("TRUSTED_PROXY_COUNT", "USE_X_FORWARDED_FOR")}
+    environment.update(DEBUG="true", DJANGO_SETTINGS_MODULE="config.settings", **env)
+    return subprocess.run(
+        [sys.executable, "-c", "from django.conf import settings; print(settings.TRUSTED_PROXY_COUNT)"],
+        cwd=ROOT, env=environment, capture_output=True, text=True, timeout=60, check=False,
+    )
+
+
+@pytest.mark.parametrize(
+    "env, expected",
+    [
+        ({}, "0"),
+        ({"USE_X_FORWARDED_FOR": "true"}, "1"),
+        ({"TRUSTED_PROXY_COUNT": "2", "USE_X_FORWARDED_FOR": "true"}, "2"),
+    ],
+)
+def test_use_x_forwarded_for_is_a_deprecated_alias_for_one_trusted_proxy(env, expected):
+    result = trusted_proxy_count(**env)
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == expected
+
+
+def test_a_negative_trusted_proxy_count_refuses_to_start():
+    result = trusted_proxy_count(TRUSTED_PROXY_COUNT="-1")
+
+    assert result.returncode != 0
+    assert "TRUSTED_PROXY_COUNT must be 0 or more" in result.stderr
