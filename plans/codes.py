@@ -217,7 +217,8 @@ def code_verify(*, link_id: int, purpose: str, code: str) -> OneTimeCode:
     now = timezone.now()
     refusal = None
     with transaction.atomic():
-        link_require_live(PortalLink.objects.get(pk=link_id), now)
+        # The link before its code, in the order code_send takes them.
+        link_require_live(PortalLink.objects.select_for_update().get(pk=link_id), now)
         otp = _latest(link_id, purpose).select_for_update().first()
         if otp is None:
             raise CodeRefused(_("Please ask for a code first."), code=CodeError.NO_CODE)
@@ -240,9 +241,11 @@ def code_verify(*, link_id: int, purpose: str, code: str) -> OneTimeCode:
 
 def _count_wrong(code_id: int) -> CodeRefused:
     """Count a wrong try on the code and on its link; the link's PORTAL_CODE_FAILURES_TO_LOCK-th locks it."""
+    link_id = OneTimeCode.objects.filter(pk=code_id).values_list("link_id", flat=True).get()
+    link = PortalLink.objects.select_for_update().get(pk=link_id)  # the link before its code, as code_send does
     OneTimeCode.objects.filter(pk=code_id).update(attempts=F("attempts") + 1)
     otp = OneTimeCode.objects.get(pk=code_id)
-    otp.link = link = PortalLink.objects.select_for_update().get(pk=otp.link_id)
+    otp.link = link
     link.code_failures += 1
     link.save(update_fields=["code_failures"])
     _audit_code(otp, "portal_code.wrong", changes={"attempts": otp.attempts, "link_failures": link.code_failures})
