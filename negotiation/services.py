@@ -376,12 +376,7 @@ def message_queue(
                 "recipient": recipient,
                 "subject": subject,
                 "body": text,
-                "sealed": (
-                    sealing.seal(subject=subject if clear_subject is None else clear_subject,
-                                 body=text if clear_text is None else clear_text)
-                    if clear_text is not None or clear_subject is not None
-                    else ""
-                ),
+                "sealed": _sealed(subject, text, clear_subject, clear_text),
                 "created_by": actor,
             },
         )
@@ -397,6 +392,13 @@ def message_queue(
 
             send_message.delay_on_commit(message.pk)
     return message
+
+
+def _sealed(subject: str, text: str, clear_subject: str | None, clear_text: str | None) -> str:
+    if clear_subject is None and clear_text is None:
+        return ""
+    return sealing.seal(subject=subject if clear_subject is None else clear_subject,
+                        body=text if clear_text is None else clear_text)
 
 
 def message_send(*, message_id: int) -> OutboundMessage:
