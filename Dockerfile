@@ -15,4 +15,4 @@ RUN SECRET_KEY=build-only DEBUG=false python manage.py compile_translations \
 
 USER accord
 EXPOSE 8000
-CMD ["gunicorn", "config.wsgi", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]
+CMD ["gunicorn", "config.wsgi", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-", "--logger-class", "config.gunicorn_logging.MaskingLogger"]

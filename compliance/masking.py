@@ -5,10 +5,11 @@ import re
 
 
 def mask_national_id(value: str) -> str:
-    """3101**********1234: the first four and last four characters stay."""
+    """3101**************: only the first four characters (the region) stay. The last four are the answer to
+    the portal's identity question, so no page, export or letter shows them."""
     if len(value) <= 8:
         return "*" * len(value)
-    return value[:4] + "*" * (len(value) - 8) + value[-4:]
+    return value[:4] + "*" * (len(value) - 4)
 
 
 def mask_mobile(value: str) -> str:
@@ -37,19 +38,30 @@ def mask_name(value: str) -> str:
 _NATIONAL_ID = re.compile(r"(?<![0-9A-Za-z])\d{17}[\dXx](?![0-9A-Za-z])")
 _MOBILE = re.compile(r"(?<!\d)(?:\+?86[ -]?)?1[3-9]\d{9}(?!\d)")
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+# A portal link's token: /p/<token>/ (URL-safe base64; masked ones hold "…" and do not match again).
+_PORTAL_TOKEN = re.compile(r"(/p/)([A-Za-z0-9_-]{16,100})(?=[/?#\s]|$)")
+TOKEN_SHOWN = 4
+
+
+def mask_portal_links(value: str) -> str:
+    """/p/<token>/ → /p/…a1b2/: the last four characters of the token tell links apart; the link no longer opens."""
+    if not value or "/p/" not in value:
+        return value
+    return _PORTAL_TOKEN.sub(lambda found: f"{found.group(1)}…{found.group(2)[-TOKEN_SHOWN:]}", value)
 
 
 def mask_text(value: str) -> str:
-    """Mask every mainland national id, mobile number and email address found in a free text."""
+    """Mask every mainland national id, mobile number, email address and portal link found in a free text."""
     if not value:
         return value
+    value = mask_portal_links(value)
     value = _NATIONAL_ID.sub(lambda found: mask_national_id(found.group()), value)
     value = _MOBILE.sub(lambda found: mask_mobile(found.group()), value)
     return _EMAIL.sub(lambda found: mask_email(found.group()), value)
 
 
 class PersonalDataLogFilter(logging.Filter):
-    """A logging filter that masks personal data in every record's message (LOGGING["filters"])."""
+    """A logging filter that masks personal data and portal links in every record's message (LOGGING["filters"])."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()

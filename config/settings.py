@@ -5,6 +5,7 @@ from pathlib import Path
 
 import environ
 from celery.schedules import crontab
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -62,8 +63,12 @@ MIDDLEWARE = [
     "accounts.middleware.TwoFactorMiddleware",
     "compliance.middleware.AuditContextMiddleware",
 ]
-# Behind a proxy that sets X-Forwarded-For (and strips the client's own), audit events take the address from it.
-USE_X_FORWARDED_FOR = env.bool("USE_X_FORWARDED_FOR", default=False)
+# The proxies in front of Accord that append to X-Forwarded-For: the client is the address that many places from
+# the right (compliance.middleware.client_ip); 0 ignores the header. USE_X_FORWARDED_FOR=true, the deprecated
+# switch, means one proxy.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=1 if env.bool("USE_X_FORWARDED_FOR", default=False) else 0)
+if TRUSTED_PROXY_COUNT < 0:
+    raise ImproperlyConfigured("TRUSTED_PROXY_COUNT must be 0 or more.")
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
@@ -145,6 +150,8 @@ AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
 # followed by wrong codes must not start the count afresh.
 AXES_RESET_ON_SUCCESS = False
 AXES_VERBOSE = False
+# Lockouts count per the same client address as everything else, never a client-supplied header.
+AXES_CLIENT_IP_CALLABLE = "compliance.middleware.client_ip"
 
 # Staff two-factor login (TOTP, django-otp). Roles listed here must enrol before anything else; the others may.
 STAFF_2FA_REQUIRED_ROLES = env.list("STAFF_2FA_REQUIRED_ROLES", default=["admin", "compliance", "supervisor"])
@@ -198,8 +205,8 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "config.schema.AutoSchema",
     "DEFAULT_THROTTLE_CLASSES": [
-        "rest_framework.throttling.AnonRateThrottle",
-        "rest_framework.throttling.UserRateThrottle",
+        "config.throttling.AnonRateThrottle",
+        "config.throttling.UserRateThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
         "anon": env.str("THROTTLE_ANON", default="60/minute"),
@@ -371,6 +378,8 @@ PORTAL_CODE_ATTEMPTS = env.int("PORTAL_CODE_ATTEMPTS", default=5)
 PORTAL_IDENTITY_ATTEMPTS = env.int("PORTAL_IDENTITY_ATTEMPTS", default=5)
 PORTAL_LOCKOUT_MINUTES = env.int("PORTAL_LOCKOUT_MINUTES", default=30)
 PORTAL_RATE = env.str("PORTAL_RATE", default="30/minute")
+PORTAL_CODE_FAILURES_TO_LOCK = env.int("PORTAL_CODE_FAILURES_TO_LOCK", default=10)
+PORTAL_CODES_PER_DAY = env.int("PORTAL_CODES_PER_DAY", default=10)
 # "block" refuses an offer above the verified disposable income; "override" allows it with a written reason.
 PLAN_AFFORDABILITY = env.str("PLAN_AFFORDABILITY", default="override")
 # An installment unpaid this many days after its due date is missed; this many misses breach the agreement.
@@ -390,5 +399,6 @@ LOGGING = {
         "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["personal_data"]},
     },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"axes": {"level": "WARNING"}},
+    # The development server's request lines name portal links too: through the masking handler.
+    "loggers": {"axes": {"level": "WARNING"}, "django.server": {"handlers": ["console"], "propagate": False}},
 }

@@ -105,7 +105,9 @@ class OutboundMessage(models.Model):
     purpose = models.CharField(_("purpose"), max_length=12)
     recipient = models.CharField(_("recipient"), max_length=254)
     subject = models.CharField(_("subject"), max_length=200, blank=True)
-    body = models.TextField(_("text"))
+    body = models.TextField(_("text"))  # secrets (a portal link, a one-time code) masked
+    # The clear text while a message with secrets waits to be sent, sealed (negotiation.sealing); wiped once sent.
+    sealed = models.TextField(blank=True, default="", editable=False)
     idempotency_key = models.CharField(max_length=120, unique=True)
     status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.QUEUED)
     scheduled_for = models.DateTimeField(_("held until"), null=True, blank=True)

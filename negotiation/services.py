@@ -1,7 +1,6 @@
 """Contacts on every channel. Every outbound contact asks the compliance gate first."""
 
 import hashlib
-import re
 from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
@@ -25,7 +24,7 @@ from compliance.policy import ContactFact, DebtorFacts, HoldFact, Outcome, Party
 from compliance.selectors import active_holds, active_policy
 from compliance.services import ScreeningBlocked, decision_record, hold_set, text_screen
 from config.errors import Conflict, DomainError
-from negotiation import rendering, strategy
+from negotiation import rendering, sealing, strategy
 from negotiation.gateways import send_email, sms_gateway
 from negotiation.models import (
     Channel,
@@ -343,9 +342,13 @@ def message_queue(
     purpose: str = Purpose.COLLECTION,
     subject: str = "",
     actor=None,
+    clear_text: str | None = None,
+    clear_subject: str | None = None,
 ) -> OutboundMessage:
     """Put a message in the outbox once per idempotency key and send it after commit. The gate is asked
-    when it is sent, so a message queued at night waits for the morning instead of being lost."""
+    when it is sent, so a message queued at night waits for the morning instead of being lost.
+    With secrets, `text` and `subject` have them masked and `clear_text`/`clear_subject` are what the
+    cardholder gets: kept sealed until the send (negotiation.sealing)."""
     if channel not in (Channel.SMS, Channel.EMAIL):
         raise DomainError(_("Only SMS and email go through the outbox."), code=ErrorCode.UNSUPPORTED_CHANNEL)
     # Screened before the transaction: a refused text queues nothing, and its hit is kept.
@@ -373,6 +376,7 @@ def message_queue(
                 "recipient": recipient,
                 "subject": subject,
                 "body": text,
+                "sealed": _sealed(subject, text, clear_subject, clear_text),
                 "created_by": actor,
             },
         )
@@ -388,6 +392,13 @@ def message_queue(
 
             send_message.delay_on_commit(message.pk)
     return message
+
+
+def _sealed(subject: str, text: str, clear_subject: str | None, clear_text: str | None) -> str:
+    if clear_subject is None and clear_text is None:
+        return ""
+    return sealing.seal(subject=subject if clear_subject is None else clear_subject,
+                        body=text if clear_text is None else clear_text)
 
 
 def message_send(*, message_id: int) -> OutboundMessage:
@@ -415,8 +426,9 @@ def message_send(*, message_id: int) -> OutboundMessage:
             if decision.next_allowed_at is not None:
                 message.status, message.scheduled_for = OutboundMessage.Status.SCHEDULED, decision.next_allowed_at
             else:
-                message.status = OutboundMessage.Status.BLOCKED
-            message.save(update_fields=["decision", "status", "scheduled_for", "updated_at"])
+                # Never to be sent: its secret goes now.
+                message.status, message.sealed = OutboundMessage.Status.BLOCKED, ""
+            message.save(update_fields=["decision", "status", "scheduled_for", "sealed", "updated_at"])
             audit.record(
                 action=f"message.{message.status}",
                 target=message,
@@ -434,10 +446,9 @@ def message_send(*, message_id: int) -> OutboundMessage:
             message.status = OutboundMessage.Status.SENT
             message.sent_at = timezone.now()
             message.gateway_ref = delivery.gateway_ref
-            if message.purpose == Purpose.REQUESTED:
-                # A one-time code works once and only for the cardholder: staff reading the outbox never see it.
-                message.body = ONE_TIME_CODE.sub("••••••", message.body)
-            message.save(update_fields=["status", "sent_at", "gateway_ref", "body", "updated_at"])
+            # The clear text is on the cardholder's phone now, and nowhere else.
+            message.sealed = ""
+            message.save(update_fields=["status", "sent_at", "gateway_ref", "sealed", "updated_at"])
             audit.record(
                 action="message.sent",
                 target=message,
@@ -447,13 +458,19 @@ def message_send(*, message_id: int) -> OutboundMessage:
     return message
 
 
-ONE_TIME_CODE = re.compile(r"(?<!\d)\d{6}(?!\d)")
+def message_clear_text(message: OutboundMessage) -> tuple[str, str]:
+    """(subject, body) as the gateway gets them: the sealed clear text while it is kept, else the stored text.
+    Only the send (and a demo or test standing in for the cardholder's phone) reads it; never show it."""
+    if message.sealed:
+        return sealing.unseal(message.sealed)
+    return message.subject, message.body
 
 
 def _deliver(message: OutboundMessage):
+    subject, text = message_clear_text(message)
     if message.channel == Channel.SMS:
-        return sms_gateway().send(key=message.idempotency_key, to=message.recipient, text=message.body)
-    return send_email(key=message.idempotency_key, to=message.recipient, subject=message.subject, text=message.body)
+        return sms_gateway().send(key=message.idempotency_key, to=message.recipient, text=text)
+    return send_email(key=message.idempotency_key, to=message.recipient, subject=subject, text=text)
 
 
 DELIVERY_REPORTERS = {Role.ADMIN, Role.SUPERVISOR}
@@ -1248,20 +1265,28 @@ def message_send_template(
     channel: str = Channel.SMS,
     purpose: str = Purpose.COLLECTION,
     extra_values: dict[str, str] | None = None,
+    secret_values: dict[str, str] | None = None,
 ) -> OutboundMessage:
     """Render a template in the cardholder's language and queue it; the gate judges it when it is sent.
-    extra_values adds variables of the caller's own (a portal link, an installment's date)."""
+    extra_values adds variables of the caller's own (an installment's date); secret_values those only the
+    cardholder may read (a portal link, a one-time code): stored masked, sealed in clear for the gateway."""
     existing = OutboundMessage.objects.filter(idempotency_key=idempotency_key).first()
     if existing is not None:
         return existing
     case = Case.objects.select_related("account__debtor").get(pk=case_id)
     template = message_template_for(code=code, channel=channel, language=case.account.debtor.preferred_language)
     values = template_values(case) | (extra_values or {})
+    secrets = secret_values or {}
+    masked = values | {name: sealing.masked_value(name, value) for name, value in secrets.items()}
+    clear = values | secrets
+    subject = template.subject if channel == Channel.EMAIL else ""
     return message_queue(
         case_id=case.pk,
         channel=channel,
-        text=rendering.render_plain(template.body, values),
-        subject=rendering.render_plain(template.subject, values) if channel == Channel.EMAIL else "",
+        text=rendering.render_plain(template.body, masked),
+        subject=rendering.render_plain(subject, masked),
+        clear_text=rendering.render_plain(template.body, clear) if secrets else None,
+        clear_subject=rendering.render_plain(subject, clear) if secrets else None,
         idempotency_key=idempotency_key,
         purpose=purpose,
         actor=actor,

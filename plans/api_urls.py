@@ -1,6 +1,6 @@
 from django.urls import path
 
-from plans import api, api_agreements, api_branch, api_offers
+from plans import api, api_agreements, api_branch, api_links, api_offers
 
 urlpatterns = [
     path("plans/preview/", api.PlanPreviewApi.as_view(), name="plan-preview"),
@@ -23,6 +23,7 @@ urlpatterns = [
         api_branch.BranchSignatureRejectApi.as_view(),
         name="branch-signature-reject",
     ),
+    path("portal-links/<int:pk>/unlock/", api_links.PortalLinkUnlockApi.as_view(), name="portal-link-unlock"),
     *[
         path(f"offers/<int:pk>/{action}/", api_offers.OfferActionApi.as_view(action=action), name=f"offer-{action}")
         for action in ("approve", "reject", "withdraw")

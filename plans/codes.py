@@ -1,9 +1,11 @@
 """One-time codes sent by SMS to the cardholder's registered mobile: to prove identity in the portal and to sign.
 
-Only an HMAC-SHA-256 of a code is stored, keyed by SECRET_KEY and salted per link. The newest code of a
-purpose is the only one that works; each has a few tries and a few minutes. A wrong try is counted in a
-transaction of its own, so it stands even when the caller's transaction is rolled back: call `code_verify`
-outside a transaction, or inside `atomic_keeping_code_attempts()` as `agreement_sign` does.
+Only an HMAC-SHA-256 of a code is stored, keyed by SECRET_KEY and salted per link; the text message is kept
+with the code masked (negotiation.sealing). The newest code of a purpose is the only one that works; each has a
+few tries and a few minutes. Wrong codes also count on the link, across resends: PORTAL_CODE_FAILURES_TO_LOCK
+of them lock it for PORTAL_LOCKOUT_MINUTES, and a link gets at most PORTAL_CODES_PER_DAY codes a day. A wrong
+try is counted in a transaction of its own, so it stands even when the caller's transaction is rolled back:
+call `code_verify` outside a transaction, or inside `atomic_keeping_code_attempts()` as `agreement_sign` does.
 """
 
 import secrets
@@ -19,11 +21,12 @@ from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.translation import gettext as _
 
 from compliance import audit
+from compliance.middleware import request_ip
 from compliance.models import AuditEvent
 from compliance.policy import Channel, Purpose
 from config.errors import Conflict, DomainError
 from negotiation.services import contact_check, message_send_template
-from plans.models import OneTimeCode, PortalLink
+from plans.models import OneTimeCode, PortalEvent, PortalLink
 
 CODE_DIGITS = 6
 RESEND_SECONDS = 60  # at most one code a minute per link and purpose
@@ -40,6 +43,8 @@ class CodeError:
     EXPIRED = "code_expired"
     USED = "code_used"
     TOO_MANY = "too_many_attempts"
+    DAILY_LIMIT = "code_daily_limit"
+    LINK_LOCKED = "portal_link_locked"
 
 
 class CodeRefused(DomainError):
@@ -64,8 +69,36 @@ class CodeThrottled(DomainError):
         self.retry_after = retry_after
 
 
+class CodeDailyLimit(CodeRefused):
+    """The link has had PORTAL_CODES_PER_DAY codes today (HTTP 429)."""
+
+    http_status = 429
+
+    def __init__(self) -> None:
+        super().__init__(
+            _("You have asked for as many codes as we send in one day. Please try again tomorrow, or call us on "
+              "%(phone)s.") % {"phone": settings.BANK_PHONE},
+            code=CodeError.DAILY_LIMIT,
+        )
+
+
 class LinkNotLive(Conflict):
     code = CodeError.LINK_NOT_LIVE
+
+
+class LinkLocked(LinkNotLive):
+    """Too many wrong answers or codes: the link is locked for a while (HTTP 403)."""
+
+    code = CodeError.LINK_LOCKED
+    http_status = 403
+
+    def __init__(self, locked_until: datetime) -> None:
+        super().__init__(
+            _("Too many wrong answers. For your security this link is locked until %(time)s.")
+            % {"time": timezone.localtime(locked_until).strftime("%H:%M")},
+            details={"locked_until": locked_until.isoformat()},
+        )
+        self.locked_until = locked_until
 
 
 def code_hash(*, link_id: int, purpose: str, code: str) -> str:
@@ -74,11 +107,36 @@ def code_hash(*, link_id: int, purpose: str, code: str) -> str:
 
 
 def link_require_live(link: PortalLink, now: datetime) -> None:
-    """Refuse (409) a link that is revoked, expired or locked after failed identity checks."""
+    """Refuse a link that is revoked or expired (409), or locked after failed identity checks or codes (403)."""
     if link.revoked_at is not None or link.expires_at <= now:
         raise LinkNotLive(_("This link is no longer valid. Please ask the bank for a new one."))
     if link.locked_until is not None and link.locked_until > now:
-        raise LinkNotLive(_("This link is locked for a while after too many failed attempts."))
+        raise LinkLocked(link.locked_until)
+
+
+def link_lock(link: PortalLink, *, now: datetime, cause: str, failures: int, ip: str | None = None,
+              user_agent: str = "") -> PortalEvent:
+    """Lock a link (row locked by the caller) for PORTAL_LOCKOUT_MINUTES after too many wrong identity answers
+    or codes, with a fresh round of attempts once the lock has passed; the portal event shows it to staff.
+    Call inside the transaction that counted the last failure."""
+    link.locked_until = now + timedelta(minutes=settings.PORTAL_LOCKOUT_MINUTES)
+    link.identity_failures = link.code_failures = 0
+    link.save(update_fields=["locked_until", "identity_failures", "code_failures"])
+    detail = {"cause": cause, "failures": failures, "locked_until": link.locked_until.isoformat()}
+    event = PortalEvent.objects.create(
+        link=link, case_id=link.case_id, kind=PortalEvent.Kind.LOCKED, detail=detail, ip=ip or None,
+        user_agent=(user_agent or "")[:300], at=now,
+    )
+    audit.record(
+        action="portal.locked",
+        actor_kind=AuditEvent.ActorKind.CARDHOLDER,
+        actor_label=f"portal link {link.pk}",
+        target=link,
+        case_id=link.case_id,
+        changes=detail,
+        ip=ip,
+    )
+    return event
 
 
 def _check_purpose(purpose: str) -> None:
@@ -94,6 +152,9 @@ def _refuse_if_too_soon(link_id: int, purpose: str, now: datetime) -> None:
     last = _latest(link_id, purpose).values_list("created_at", flat=True).first()
     if last is not None and now - last < timedelta(seconds=RESEND_SECONDS):
         raise CodeThrottled(RESEND_SECONDS - int((now - last).total_seconds()))
+    day_start = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
+    if OneTimeCode.objects.filter(link_id=link_id, created_at__gte=day_start).count() >= settings.PORTAL_CODES_PER_DAY:
+        raise CodeDailyLimit()
 
 
 def code_send(*, link_id: int, purpose: str) -> OneTimeCode:
@@ -134,7 +195,7 @@ def code_send(*, link_id: int, purpose: str) -> OneTimeCode:
             channel=Channel.SMS,
             purpose=Purpose.REQUESTED,
             idempotency_key=f"otp-{otp.pk}",
-            extra_values={"code": code},
+            secret_values={"code": code},
             actor=None,
         )
         otp.save(update_fields=["message"])
@@ -156,7 +217,8 @@ def code_verify(*, link_id: int, purpose: str, code: str) -> OneTimeCode:
     now = timezone.now()
     refusal = None
     with transaction.atomic():
-        link_require_live(PortalLink.objects.get(pk=link_id), now)
+        # The link before its code, in the order code_send takes them.
+        link_require_live(PortalLink.objects.select_for_update().get(pk=link_id), now)
         otp = _latest(link_id, purpose).select_for_update().first()
         if otp is None:
             raise CodeRefused(_("Please ask for a code first."), code=CodeError.NO_CODE)
@@ -170,6 +232,7 @@ def code_verify(*, link_id: int, purpose: str, code: str) -> OneTimeCode:
         if constant_time_compare(otp.code_hash, code_hash(link_id=link_id, purpose=purpose, code=given)):
             otp.used_at = now
             otp.save(update_fields=["used_at"])
+            PortalLink.objects.filter(pk=link_id, code_failures__gt=0).update(code_failures=0)
             _audit_code(otp, "portal_code.use")
             return otp
         refusal = _count_wrong(otp.pk)
@@ -177,9 +240,21 @@ def code_verify(*, link_id: int, purpose: str, code: str) -> OneTimeCode:
 
 
 def _count_wrong(code_id: int) -> CodeRefused:
+    """Count a wrong try on the code and on its link; the link's PORTAL_CODE_FAILURES_TO_LOCK-th locks it."""
+    link_id = OneTimeCode.objects.filter(pk=code_id).values_list("link_id", flat=True).get()
+    link = PortalLink.objects.select_for_update().get(pk=link_id)  # the link before its code, as code_send does
     OneTimeCode.objects.filter(pk=code_id).update(attempts=F("attempts") + 1)
-    otp = OneTimeCode.objects.select_related("link").get(pk=code_id)
-    _audit_code(otp, "portal_code.wrong", changes={"attempts": otp.attempts})
+    otp = OneTimeCode.objects.get(pk=code_id)
+    otp.link = link
+    link.code_failures += 1
+    link.save(update_fields=["code_failures"])
+    _audit_code(otp, "portal_code.wrong", changes={"attempts": otp.attempts, "link_failures": link.code_failures})
+    if link.code_failures >= settings.PORTAL_CODE_FAILURES_TO_LOCK:
+        now = timezone.now()
+        failures = link.code_failures
+        link_lock(link, now=now, cause="code", failures=failures, ip=request_ip.get())
+        locked = LinkLocked(link.locked_until)
+        return CodeRefused(locked.message, code=CodeError.LINK_LOCKED, details=locked.details, counted_on=code_id)
     if otp.attempts >= settings.PORTAL_CODE_ATTEMPTS:
         return CodeRefused(
             _("Too many wrong codes. Please ask for a new one."), code=CodeError.TOO_MANY, counted_on=code_id

@@ -11,7 +11,7 @@ from django.utils import timezone
 from cases.models import Case, CaseStatus
 from cases.services import payment_record
 from negotiation.models import OutboundMessage
-from negotiation.services import ContactForbidden
+from negotiation.services import ContactForbidden, message_clear_text
 from plans.agreements import agreement_sign
 from plans.codes import code_send
 from plans.models import Method, Offer, OneTimeCode, PlanKind
@@ -44,7 +44,7 @@ def _offer_for(case: Case, *, beyond_authority: bool) -> Offer:
 
 def _code_from_outbox(otp: OneTimeCode) -> str:
     """What the cardholder reads on their phone; in the demo the queued text stands in for the phone."""
-    body = OutboundMessage.objects.filter(pk=otp.message_id).values_list("body", flat=True).get()
+    _subject, body = message_clear_text(OutboundMessage.objects.get(pk=otp.message_id))
     return re.search(r"\d{6}", body).group(0)
 
 

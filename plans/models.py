@@ -140,6 +140,8 @@ class PortalLink(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     identity_failures = models.PositiveSmallIntegerField(default=0)
+    # Wrong one-time codes of any purpose since the last right one or lock, across resends.
+    code_failures = models.PositiveSmallIntegerField(default=0)
     locked_until = models.DateTimeField(_("locked until"), null=True, blank=True)
     last_opened_at = models.DateTimeField(_("last opened"), null=True, blank=True)
 

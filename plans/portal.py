@@ -27,6 +27,7 @@ from config.errors import Conflict, DomainError
 from negotiation.models import Channel, FollowUpTask
 from negotiation.services import ContactForbidden, contact_check, message_send_template, task_create
 from plans import messages
+from plans.codes import LinkLocked, link_lock
 from plans.models import Agreement, CounterOffer, Offer, OneTimeCode, PortalEvent, PortalLink, SurveyResponse
 from plans.selectors import latest_verified_verification
 
@@ -44,7 +45,7 @@ MAX_MONTHS = 60
 
 class PortalError:
     LINK_INVALID = "portal_link_invalid"
-    LINK_LOCKED = "portal_link_locked"
+    LINK_NOT_LOCKED = "portal_link_not_locked"
     LINK_REVOKED = "portal_link_revoked"
     NO_OFFER = "no_offer_to_send"
     UNSUPPORTED_CHANNEL = "unsupported_channel"
@@ -68,19 +69,6 @@ class LinkInvalid(DomainError):
 
     def __init__(self) -> None:
         super().__init__(_("This link is not valid. It may have expired or been replaced."))
-
-
-class LinkLocked(DomainError):
-    code = PortalError.LINK_LOCKED
-    http_status = 403
-
-    def __init__(self, locked_until) -> None:
-        super().__init__(
-            _("Too many wrong answers. For your security this link is locked until %(time)s.")
-            % {"time": timezone.localtime(locked_until).strftime("%H:%M")},
-            details={"locked_until": locked_until.isoformat()},
-        )
-        self.locked_until = locked_until
 
 
 class IdentityMismatch(DomainError):
@@ -169,7 +157,8 @@ def portal_link_issue(
             channel=channel,
             purpose=Purpose.SERVICE,
             idempotency_key=f"portal-link-{link.pk}",
-            extra_values={**_case_values(case.pk), **(extra_values or {}), "link": portal_url(token)},
+            extra_values={**_case_values(case.pk), **(extra_values or {})},
+            secret_values={"link": portal_url(token)},
             actor=actor,
         )
         link.save(update_fields=["message"])
@@ -207,6 +196,25 @@ def portal_link_revoke(*, link_id: int, actor) -> PortalLink:
         link.revoked_at, link.revoked_by = timezone.now(), actor
         link.save(update_fields=["revoked_at", "revoked_by"])
         audit.record(actor=actor, action="portal_link.revoke", target=link, case_id=link.case_id)
+    return link
+
+
+def portal_link_unlock(*, link_id: int, actor) -> PortalLink:
+    """Lift a lock before its time (the cardholder called and proved who they are): the wrong answers and codes
+    start again from zero. Outside the actor's cases the link does not exist."""
+    _require_sender(actor)
+    now = timezone.now()
+    with transaction.atomic():
+        link = PortalLink.objects.select_for_update().filter(case__in=visible_cases(actor)).get(pk=link_id)
+        if link.locked_until is None or link.locked_until <= now:
+            raise Conflict(_("This link is not locked."), code=PortalError.LINK_NOT_LOCKED)
+        locked_until = link.locked_until
+        link.locked_until, link.identity_failures, link.code_failures = None, 0, 0
+        link.save(update_fields=["locked_until", "identity_failures", "code_failures"])
+        audit.record(
+            actor=actor, action="portal_link.unlock", target=link, case_id=link.case_id,
+            changes={"locked_until": [locked_until, None]},
+        )
     return link
 
 
@@ -298,19 +306,12 @@ def portal_identity_check(*, link_id: int, last_four: str, client: Client = Clie
             failures = link.identity_failures
             _record(link, PortalEvent.Kind.IDENTITY_FAILED, client, detail={"failures": failures})
             if failures >= settings.PORTAL_IDENTITY_ATTEMPTS:
-                # A fresh round of attempts once the lock has passed.
-                link.locked_until = now + timedelta(minutes=settings.PORTAL_LOCKOUT_MINUTES)
-                link.identity_failures = 0
-                _record(
-                    link,
-                    PortalEvent.Kind.LOCKED,
-                    client,
-                    detail={"failures": failures, "locked_until": link.locked_until.isoformat()},
-                )
+                link_lock(link, now=now, cause="identity", failures=failures, ip=client.ip,
+                          user_agent=client.user_agent)
                 refusal = LinkLocked(link.locked_until)
             else:
+                link.save(update_fields=["identity_failures"])
                 refusal = IdentityMismatch(settings.PORTAL_IDENTITY_ATTEMPTS - failures)
-            link.save(update_fields=["identity_failures", "locked_until"])
     if refusal is not None:
         raise refusal
     return link

@@ -18,6 +18,7 @@ urlpatterns = [
     path("cases/<int:pk>/portal-links/", views_links.links_panel, name="portal-links"),
     path("cases/<int:pk>/portal-links/send/", views_links.link_send, name="portal-link-send"),
     path("portal-links/<int:pk>/revoke/", views_links.link_revoke, name="portal-link-revoke"),
+    path("portal-links/<int:pk>/unlock/", views_links.link_unlock, name="portal-link-unlock"),
     path("cases/<int:pk>/portal-activity/", views_links.portal_activity, name="portal-activity"),
     # Agreements signed on paper at a branch (plans.views_branch).
     path("cases/<int:pk>/branch-signatures/", views_branch.branch_panel, name="branch-signatures"),

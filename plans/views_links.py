@@ -14,7 +14,13 @@ from config.errors import DomainError
 from negotiation.models import Channel
 from negotiation.services import ContactForbidden
 from plans.models import PortalLink
-from plans.portal import case_counter_offers, case_portal_events, portal_link_issue, portal_link_revoke
+from plans.portal import (
+    case_counter_offers,
+    case_portal_events,
+    portal_link_issue,
+    portal_link_revoke,
+    portal_link_unlock,
+)
 
 
 def _visible_case(user, pk: int) -> Case:
@@ -66,6 +72,20 @@ def link_revoke(request, pk: int):
     except PermissionDenied as error:
         return _links_panel(request, case, status=403, problems=[str(error)])
     return _links_panel(request, case, done=_("The link was revoked; it no longer opens."))
+
+
+@login_required
+@require_POST
+def link_unlock(request, pk: int):
+    link = get_object_or_404(PortalLink.objects.filter(case__in=visible_cases(request.user)), pk=pk)
+    case = _visible_case(request.user, link.case_id)
+    try:
+        portal_link_unlock(link_id=link.pk, actor=request.user)
+    except DomainError as error:
+        return _links_panel(request, case, status=error.http_status, problems=[error.message])
+    except PermissionDenied as error:
+        return _links_panel(request, case, status=403, problems=[str(error)])
+    return _links_panel(request, case, done=_("The link is unlocked; the cardholder can try again now."))
 
 
 @login_required

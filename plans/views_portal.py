@@ -1,8 +1,9 @@
 """The cardholder portal (/p/<token>/): phone first, its own base template, no staff navigation.
 
 Nothing about the case shows before the identity check (last four of the id, then an SMS code); the
-verified state lives in the session, keyed by the link. Every request is rate-limited per client address
-and per token; a wrong, expired or revoked token gets one friendly 404 page."""
+verified state lives in the session, keyed by the link. Every request to a link is rate-limited per link (its
+token's hash), so cardholders behind one address never share a limit; a request whose token opens no link is
+limited per client address. A wrong, expired or revoked token gets one friendly 404 page."""
 
 import time
 from decimal import Decimal
@@ -40,7 +41,6 @@ from plans.portal import (
     portal_offers,
     schedule_rows,
     survey_submit,
-    token_hash,
 )
 from plans.portal_forms import CodeForm, CounterOfferForm, IdentityForm, SignForm, SurveyForm
 
@@ -67,15 +67,19 @@ def _hit(key: str, seconds: int) -> int:
         return 1
 
 
-def _over_limit(request, token: str) -> bool:
-    """A fixed window per client address and per token; both count every request."""
+def rate_key(request, link: PortalLink | None) -> str:
+    """The bucket a portal request counts in: its link's token hash, or for a token that opens no link the
+    client address (so guessing tokens is limited where it comes from)."""
+    if link is not None:
+        return f"portal-rate:link:{link.token_hash[:32]}"
+    return f"portal-rate:ip:{client_ip(request) or '-'}"
+
+
+def _over_limit(request, link: PortalLink | None) -> bool:
+    """A fixed window per bucket."""
     limit, seconds = portal_rate()
     window = int(time.time() // seconds)
-    hits = (
-        _hit(f"portal-rate:ip:{client_ip(request) or '-'}:{window}", seconds),
-        _hit(f"portal-rate:token:{token_hash(token)[:32]}:{window}", seconds),
-    )
-    return max(hits) > limit
+    return _hit(f"{rate_key(request, link)}:{window}", seconds) > limit
 
 
 def _client(request) -> Client:
@@ -98,10 +102,15 @@ def portal_page(view):
     @never_cache
     @wraps(view)
     def wrapped(request, token: str, *args, **kwargs):
-        if _over_limit(request, token):
-            return _page(request, "portal/rate_limited.html", status=429)
         try:
             link = portal_link_resolve(token)
+        except LinkInvalid:
+            link = None
+        if _over_limit(request, link):
+            return _page(request, "portal/rate_limited.html", status=429)
+        if link is None:
+            return _invalid(request)
+        try:
             return view(request, link, token, *args, **kwargs)
         except (LinkInvalid, Offer.DoesNotExist, Agreement.DoesNotExist):
             return _invalid(request)
@@ -145,6 +154,12 @@ def _locked(request, locked_until):
     return _page(request, "portal/locked.html", {"locked_until": locked_until}, status=403)
 
 
+def _locked_now(link: PortalLink):
+    """The link's lock as stored now: a wrong code may just have set it."""
+    link.refresh_from_db(fields=["locked_until"])
+    return _locked_until(link)
+
+
 def _identity_page(request, link: PortalLink, token: str, *, form=None, problems=(), status: int = 200):
     """The step of the form given, else the step the session is at: the last four of the id, or the code."""
     at_code = isinstance(form, CodeForm) if form is not None else _step(request, link) == STEP_CODE
@@ -159,8 +174,6 @@ def _identity_page(request, link: PortalLink, token: str, *, form=None, problems
 @require_safe
 @portal_page
 def home(request, link: PortalLink, token: str):
-    if _step(request, link) == STEP_VERIFIED:
-        return _dashboard(request, link, token)
     state = request.session.get(_session_key(link)) or {}
     if not state.get("opened"):
         portal_event_record(link_id=link.pk, kind=PortalEvent.Kind.OPENED, client=_client(request))
@@ -168,6 +181,8 @@ def home(request, link: PortalLink, token: str):
     locked_until = _locked_until(link)
     if locked_until is not None:
         return _locked(request, locked_until)
+    if _step(request, link) == STEP_VERIFIED:
+        return _dashboard(request, link, token)
     return _identity_page(request, link, token)
 
 
@@ -187,6 +202,8 @@ def identity(request, link: PortalLink, token: str):
         code_send(link_id=link.pk, purpose=OneTimeCode.Purpose.IDENTITY)
     except CodeThrottled:
         messages.info(request, _("A code was sent to you a moment ago; please enter it."))
+    except LinkLocked as locked:
+        return _locked(request, locked.locked_until)
     except DomainError as error:
         return _identity_page(request, link, token, form=form, problems=[error.message], status=error.http_status)
     else:
@@ -207,6 +224,8 @@ def identity_code(request, link: PortalLink, token: str):
         code_verify(link_id=link.pk, purpose=OneTimeCode.Purpose.IDENTITY, code=form.cleaned_data["code"])
     except DomainError as error:
         portal_code_failed(link_id=link.pk, purpose=OneTimeCode.Purpose.IDENTITY, error=error, client=_client(request))
+        if (locked_until := _locked_now(link)) is not None:
+            return _locked(request, locked_until)
         return _identity_page(request, link, token, form=form, problems=[error.message], status=error.http_status)
     # A new session key once the cardholder is known, so a planted session id gains nothing.
     request.session.cycle_key()
@@ -222,6 +241,8 @@ def identity_code_resend(request, link: PortalLink, token: str):
         return redirect("portal:home", token)
     try:
         code_send(link_id=link.pk, purpose=OneTimeCode.Purpose.IDENTITY)
+    except LinkLocked as locked:
+        return _locked(request, locked.locked_until)
     except DomainError as error:
         return _identity_page(request, link, token, problems=[error.message], status=error.http_status)
     messages.success(request, _("We have sent a new code to your registered mobile number."))
@@ -332,6 +353,8 @@ def sign_code(request, link: PortalLink, token: str, offer_id: int):
     offer = _accepted_offer(link, offer_id)
     try:
         code_send(link_id=link.pk, purpose=OneTimeCode.Purpose.SIGN)
+    except LinkLocked as locked:
+        return _locked(request, locked.locked_until)
     except DomainError as error:
         return _review_page(request, link, token, offer, problems=[error.message], status=error.http_status)
     messages.success(request, _("We have sent a signing code to your registered mobile number."))
@@ -360,6 +383,8 @@ def sign(request, link: PortalLink, token: str, offer_id: int):
     except DomainError as error:
         if isinstance(error, CodeRefused):
             portal_code_failed(link_id=link.pk, purpose=OneTimeCode.Purpose.SIGN, error=error, client=client)
+        if (locked_until := _locked_now(link)) is not None:
+            return _locked(request, locked_until)
         offer.refresh_from_db()
         return _review_page(request, link, token, offer, form=form, problems=[error.message], status=error.http_status)
     messages.success(request, _("Thank you. Your repayment agreement is signed."))

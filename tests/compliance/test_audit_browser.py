@@ -186,7 +186,7 @@ def test_the_export_defuses_cells_that_would_run_as_formulas(dangerous, as_user,
 def test_the_export_masks_personal_data_typed_into_reasons(as_user, compliance_officer):
     event("hold.set", reason="身份证 310101199001011234")
     [row] = exported(as_user(compliance_officer).get(EXPORT, {"action": "hold.set"}))
-    assert row["reason"] == "身份证 3101**********1234"
+    assert row["reason"] == "身份证 3101**************"
 
 
 def test_the_export_is_itself_audited_with_its_filters(as_user, compliance_officer):

@@ -344,13 +344,13 @@ def test_an_audit_event_written_during_a_request_carries_the_client_address(api,
     assert AuditEvent.objects.get(action="case.escalate").ip == "10.1.2.3"
 
 
-def test_the_forwarded_address_is_used_only_when_configured(api, supervisor, team, settings):
+def test_behind_one_trusted_proxy_the_address_it_appended_is_used_not_the_clients_own(api, supervisor, team, settings):
     from tests.factories import CaseFactory
 
-    settings.USE_X_FORWARDED_FOR = True
+    settings.TRUSTED_PROXY_COUNT = 1
     case = CaseFactory(team=team)
     api(supervisor).post(
         f"/api/v1/cases/{case.pk}/transitions/", {"name": "escalate", "reason": "Agency"}, format="json",
-        REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR="203.0.113.9, 10.0.0.1",
+        REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR="203.0.113.9, 198.51.100.7",
     )
-    assert AuditEvent.objects.get(action="case.escalate").ip == "203.0.113.9"
+    assert AuditEvent.objects.get(action="case.escalate").ip == "198.51.100.7"

@@ -21,8 +21,8 @@ ROLES = ["collector", "supervisor", "compliance_officer", "legal_user", "admin_u
 # --- The masking functions (no database) ---------------------------------------------------------
 
 
-def test_a_national_id_keeps_its_first_and_last_four_characters():
-    assert mask_national_id(NATIONAL_ID) == "3101**********1234"
+def test_a_national_id_keeps_only_its_first_four_characters_as_the_last_four_open_the_portal():
+    assert mask_national_id(NATIONAL_ID) == "3101**************"
 
 
 def test_a_mobile_keeps_its_first_three_and_last_four_digits():
@@ -35,7 +35,7 @@ def test_an_email_keeps_its_first_letter_and_domain():
 
 def test_free_text_has_ids_mobiles_and_emails_masked():
     text = f"客户新号码{MOBILE}，身份证{NATIONAL_ID}，邮箱 {EMAIL}"
-    assert mask_text(text) == "客户新号码138****5678，身份证3101**********1234，邮箱 w***@example.com"
+    assert mask_text(text) == "客户新号码138****5678，身份证3101**************，邮箱 w***@example.com"
 
 
 def test_free_text_keeps_amounts_dates_and_case_numbers():
@@ -46,7 +46,7 @@ def test_free_text_keeps_amounts_dates_and_case_numbers():
 def test_the_log_filter_masks_personal_data_in_messages_and_their_arguments():
     record = logging.LogRecord("accord", logging.INFO, __file__, 1, "sms to %s: %s", (MOBILE, NATIONAL_ID), None)
     assert PersonalDataLogFilter().filter(record) is True
-    assert record.getMessage() == "sms to 138****5678: 3101**********1234"
+    assert record.getMessage() == "sms to 138****5678: 3101**************"
 
 
 # --- Pages and API answers, for every role -------------------------------------------------------
@@ -81,7 +81,7 @@ def test_the_case_page_shows_only_masked_personal_data(role, request, as_user, c
     response = as_user(request.getfixturevalue(role)).get(reverse("cases:detail", args=[case.pk]))
     body = response.content.decode()
     assert response.status_code == 200
-    assert "138****5678" in body and "3101**********1234" in body and "w***@example.com" in body
+    assert "138****5678" in body and "3101**************" in body and "w***@example.com" in body
     assert_masked(body)
 
 
@@ -99,7 +99,7 @@ def test_the_case_list_api_never_carries_full_personal_data(role, request, api, 
 def test_the_case_detail_api_masks_the_id_and_mobile(role, request, api, case):
     response = api(request.getfixturevalue(role)).get(f"/api/v1/cases/{case.pk}/")
     body = response.json()
-    assert (body["mobile"], body["national_id"]) == ("138****5678", "3101**********1234")
+    assert (body["mobile"], body["national_id"]) == ("138****5678", "3101**************")
     assert_masked(response.content.decode())
 
 

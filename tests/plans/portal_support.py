@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from cases.models import CaseStatus
 from negotiation.models import OutboundMessage
+from negotiation.services import message_clear_text
 from plans.models import Offer, OneTimeCode, PortalLink
 from plans.portal import token_hash
 from tests.factories import case_in, verified
@@ -92,7 +93,7 @@ def url(name: str, token: str, *args) -> str:
 def last_code(link: PortalLink, purpose: str) -> str:
     """The code as the cardholder reads it: from the text of the SMS in the outbox."""
     otp = OneTimeCode.objects.filter(link=link, purpose=purpose).order_by("-created_at", "-pk").first()
-    body = OutboundMessage.objects.get(pk=otp.message_id).body
+    _subject, body = message_clear_text(OutboundMessage.objects.get(pk=otp.message_id))
     return re.search(r"\d{6}", body).group()
 
 

@@ -14,6 +14,7 @@ from django.conf import settings
 
 from cases.models import Case
 from negotiation.models import MessageTemplate, OutboundMessage
+from negotiation.services import message_clear_text
 from plans.models import Offer, PortalLink
 from plans.schedule import Terms, build
 from tests.factories import CaseFactory, DebtorFactory, UserFactory
@@ -83,11 +84,11 @@ def link_for(case: Case, *, expires_at: datetime | None = None, **fields) -> Por
 
 
 def sent_code(otp) -> str:
-    """The digits in the text message as the phone received it (the outbox masks them once sent), or in the
-    queued text when it has not gone out yet: the only places the code itself exists."""
+    """The digits in the text message as the phone received it, or in the sealed clear text when it has not
+    gone out yet: the only places the code itself exists (the outbox stores it masked)."""
     message = OutboundMessage.objects.get(pk=otp.message_id)
     sms = Path(settings.SMS_FILE_DIR) / f"{message.idempotency_key}.json"
-    text = json.loads(sms.read_text(encoding="utf-8"))["text"] if sms.exists() else message.body
+    text = json.loads(sms.read_text(encoding="utf-8"))["text"] if sms.exists() else message_clear_text(message)[1]
     return re.search(r"\d{6}", text).group(0)
 
 

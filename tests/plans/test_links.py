@@ -14,6 +14,7 @@ from django.utils import timezone
 from compliance.models import AuditEvent, ContactDecision
 from config.errors import Conflict
 from negotiation.models import OutboundMessage
+from negotiation.services import message_clear_text
 from plans import messages
 from plans.models import Agreement, CounterOffer, Offer, OneTimeCode, PortalEvent, PortalLink
 from plans.portal import LinkInvalid, portal_link_issue, portal_link_resolve, portal_link_revoke
@@ -62,7 +63,9 @@ def test_a_link_keeps_only_the_tokens_hash_and_its_url_goes_out_by_sms_as_a_serv
     assert token not in str(PortalLink.objects.filter(pk=link.pk).values().get())
     message = OutboundMessage.objects.get(pk=link.message_id)
     assert (message.channel, message.purpose, message.recipient) == ("sms", "service", "13812345678")
-    assert f"https://portal.example.cn/p/{token}/" in message.body
+    assert f"https://portal.example.cn/p/…{token[-4:]}/" in message.body
+    assert token not in message.body
+    assert f"https://portal.example.cn/p/{token}/" in message_clear_text(message)[1]
 
 
 def test_two_links_never_share_a_token(case, collector, ready_offer):
@@ -128,7 +131,7 @@ def test_the_system_sends_the_thank_you_link_with_the_agreement_number_and_no_of
     link, token = portal_link_issue(case_id=case.pk, actor=None, template_code=messages.AGREEMENT_THANKS)
 
     assert link.created_by is None
-    body = OutboundMessage.objects.get(pk=link.message_id).body
+    _subject, body = message_clear_text(OutboundMessage.objects.get(pk=link.message_id))
     assert "AG20261129-00000001-1" in body
     assert token in body
 
