@@ -140,6 +140,7 @@ LOGIN_FAILURES_PER_USER = env.int("LOGIN_FAILURES_PER_USER", default=5)
 LOGIN_FAILURES_PER_ADDRESS = env.int("LOGIN_FAILURES_PER_ADDRESS", default=20)
 AXES_HANDLER = "accounts.lockout.LockoutHandler"
 AXES_FAILURE_LIMIT = "accounts.lockout.failures_per_user"
+# Lockouts count per the same client address as everything else (TRUSTED_PROXY_COUNT), never a client-supplied header.
 AXES_CLIENT_IP_CALLABLE = "accounts.lockout.client_address"
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
 AXES_LOCKOUT_PARAMETERS = ["username"]
@@ -150,8 +151,6 @@ AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
 # followed by wrong codes must not start the count afresh.
 AXES_RESET_ON_SUCCESS = False
 AXES_VERBOSE = False
-# Lockouts count per the same client address as everything else, never a client-supplied header.
-AXES_CLIENT_IP_CALLABLE = "compliance.middleware.client_ip"
 
 # Staff two-factor login (TOTP, django-otp). Roles listed here must enrol before anything else; the others may.
 STAFF_2FA_REQUIRED_ROLES = env.list("STAFF_2FA_REQUIRED_ROLES", default=["admin", "compliance", "supervisor"])
