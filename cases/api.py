@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.http import FileResponse
 from django.shortcuts import get_object_or_404
+from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
@@ -172,7 +173,7 @@ def upload_size_refusal(request) -> ImportFileTooLarge | None:
         return None
     return ImportFileTooLarge(
         _("The upload is %(size)s; an import takes at most %(limit)s.")
-        % {"size": f"{length / 1_000_000:,.1f} MB", "limit": f"{settings.IMPORT_MAX_BYTES / 1_000_000:,.1f} MB"},
+        % {"size": filesizeformat(length), "limit": filesizeformat(settings.IMPORT_MAX_BYTES)},
         details={"size": length, "limit": settings.IMPORT_MAX_BYTES},
     )
 

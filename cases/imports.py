@@ -34,6 +34,7 @@ from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.core.validators import validate_email
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, IntegrityError, connection, connections, transaction
+from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -274,7 +275,7 @@ def import_batch_queue(
     if size > settings.IMPORT_MAX_BYTES:
         raise ImportFileTooLarge(
             _("The file is %(size)s; an import takes at most %(limit)s.")
-            % {"size": _megabytes(size), "limit": _megabytes(settings.IMPORT_MAX_BYTES)},
+            % {"size": filesizeformat(size), "limit": filesizeformat(settings.IMPORT_MAX_BYTES)},
             details={"size": size, "limit": settings.IMPORT_MAX_BYTES},
         )
     sha256, encoding = _inspect(file, encoding)
@@ -433,10 +434,6 @@ def _import_now(
         return _batch_apply(
             batch, file, today=today, report=(lambda done: progress(done, total)) if progress else None
         )
-
-
-def _megabytes(size: int) -> str:
-    return f"{size / 1_000_000:,.1f} MB"
 
 
 # --- One import at a time --------------------------------------------------------------------------
