@@ -640,15 +640,14 @@ def test_a_queued_batch_waits_while_another_import_holds_the_lock(db, supervisor
         kind="accounts", file=io.BytesIO(data), filename="a.csv", size=len(data), uploaded_by=supervisor
     )
     other = connections.create_connection("default")
-    try:
-        with other.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_lock(%s)", [imports.IMPORT_LOCK_KEY])
+    with other.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_lock(%s)", [imports.IMPORT_LOCK_KEY])
         with pytest.raises(ImportBusy):
             import_batch_run(batch_id=batch.pk)
         batch.refresh_from_db()
         assert (queued, batch.status, CardAccount.objects.count()) == (True, "queued", 0)
-    finally:
-        other.close()
+        cursor.execute("SELECT pg_advisory_unlock(%s)", [imports.IMPORT_LOCK_KEY])
+    other.close()
 
     assert import_batch_run(batch_id=batch.pk).status == "done"
     assert CardAccount.objects.count() == 1
