@@ -717,3 +717,109 @@ def test_the_benchmark_command_imports_then_reimports_unchanged(db):
     assert [(b.created, b.unchanged, b.errors) for b in batches] == [(30, 0, []), (0, 30, [])]
     assert "rows/s" in out.getvalue()
 
+
+
+class Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_the_import_command_draws_a_progress_bar_only_on_a_terminal(db, tmp_path, monkeypatch):
+    monkeypatch.setattr(imports, "PROGRESS_SECONDS", 0)
+    path = tmp_path / "accounts.csv"
+    path.write_bytes(csv_bytes([account_row(n) for n in range(1, 4)]))
+    terminal, pipe = Terminal(), io.StringIO()
+
+    call_command("import_accounts", str(path), stdout=terminal)
+    call_command("import_accounts", str(path), stdout=pipe)
+
+    assert "\r[" + "#" * 40 + "] 100%  3 / 3 rows" in terminal.getvalue()
+    assert json.loads(terminal.getvalue().rsplit("\n", 1)[0].split("rows\n", 1)[1])["created"] == 3
+    assert "\r" not in pipe.getvalue()
+    assert json.loads(pipe.getvalue())["unchanged"] == 3
+
+
+def test_the_import_command_fails_naming_the_reason_and_applies_nothing(db, tmp_path, monkeypatch):
+    def collide(rows, tally, today):
+        raise IntegrityError("duplicate key")
+
+    monkeypatch.setattr(imports, "_accounts_apply", collide)
+    path = tmp_path / "accounts.csv"
+    path.write_bytes(csv_bytes([account_row(1)]))
+
+    with translation.override("en"), pytest.raises(CommandError, match="collided with the import"):
+        call_command("import_accounts", str(path))
+
+    assert ImportBatch.objects.get().status == "failed"
+    assert CardAccount.objects.count() == 0
+
+
+# --- The pages -------------------------------------------------------------------------------------
+
+PAGE = "/cases/imports/"
+
+
+def test_an_upload_on_the_page_queues_the_import_and_shows_its_batch(as_user, supervisor, queue_now):
+    client = as_user(supervisor)
+
+    with queue_now():
+        response = client.post(PAGE, {"file": upload(csv_bytes([account_row(1), account_row(2, mobile="1")]))["file"]})
+
+    batch = ImportBatch.objects.get()
+    assert response.status_code == 302 and response["Location"] == f"/cases/imports/{batch.pk}/"
+    page = client.get(response["Location"])
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert 'data-state="done"' in html and "hx-trigger" not in html
+    assert f'href="/api/v1/imports/{batch.pk}/errors.csv"' in html
+    assert "<script" not in html.split("<main", 1)[-1]
+
+
+def test_a_running_batch_polls_its_status_fragment(as_user, supervisor):
+    batch = ImportBatch.objects.create(
+        kind="accounts", status="running", filename="a.csv", sha256="2" * 64, rows_total=1000, rows=250
+    )
+
+    fragment = as_user(supervisor).get(f"/cases/imports/{batch.pk}/", HTTP_HX_REQUEST="true")
+
+    html = fragment.content.decode()
+    assert "<html" not in html
+    assert f'hx-get="/cases/imports/{batch.pk}/"' in html and 'hx-trigger="every 1s"' in html
+    assert 'max="1000" value="250"' in html
+    assert "250 of 1000 rows" in html
+
+
+def test_a_failed_batch_page_says_why(as_user, supervisor):
+    batch = ImportBatch.objects.create(
+        kind="accounts", status="failed", failure_code="worker_lost", filename="a.csv", sha256="3" * 64
+    )
+
+    html = as_user(supervisor).get(f"/cases/imports/{batch.pk}/").content.decode()
+
+    assert "The worker running the import stopped" in html
+    assert "hx-trigger" not in html
+
+
+@pytest.mark.parametrize(
+    "data, status, shown",
+    [
+        (csv_bytes([account_row(1, nickname="x")], header=[*HEADER, "nickname"]), 400, "does not know: nickname"),
+        (csv_bytes([account_row(1)], header=[*HEADER, "mobile"]), 400, "more than once: mobile"),
+        (csv_bytes([account_row(n) for n in range(1, 9)]), 413, "an import takes at most 1000"),
+    ],
+)
+def test_the_page_refuses_a_bad_or_oversized_file_saying_why(as_user, supervisor, settings, data, status, shown):
+    settings.IMPORT_MAX_BYTES = 1000
+
+    response = as_user(supervisor).post(PAGE, {"file": upload(data)["file"]})
+
+    assert response.status_code == status
+    assert shown in response.content.decode()
+    assert ImportBatch.objects.count() == 0
+
+
+def test_collectors_cannot_open_the_import_pages(as_user, collector):
+    batch = ImportBatch.objects.create(kind="accounts", status="done", filename="a.csv", sha256="4" * 64)
+
+    assert as_user(collector).get(PAGE).status_code == 403
+    assert as_user(collector).get(f"/cases/imports/{batch.pk}/").status_code == 403
