@@ -443,7 +443,7 @@ def _import_now(
 def _import_lock(*, wait: bool) -> Iterator[bool]:
     """Yield whether this process holds the import lock (waiting for it when asked). On PostgreSQL a
     session advisory lock: the database frees it when the holder's connection ends, killed or not.
-    Elsewhere (SQLite, one machine) an flock on a file, which the kernel frees with the process."""
+    Elsewhere (SQLite, one machine) an flock on a file under VAR_DIR, which the kernel frees with the process."""
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             if wait:
@@ -459,8 +459,9 @@ def _import_lock(*, wait: bool) -> Iterator[bool]:
                 with connection.cursor() as cursor:
                     cursor.execute("SELECT pg_advisory_unlock(%s)", [IMPORT_LOCK_KEY])
         return
-    path = settings.VAR_DIR / "import.lock"
-    path.parent.mkdir(parents=True, exist_ok=True)
+    # One lock per database, as PostgreSQL's advisory locks are.
+    database = hashlib.sha256(str(connection.settings_dict["NAME"]).encode()).hexdigest()[:16]
+    path = settings.VAR_DIR / f"import-{database}.lock"
     with path.open("a") as handle:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX if wait else fcntl.LOCK_EX | fcntl.LOCK_NB)

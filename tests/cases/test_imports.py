@@ -3,6 +3,7 @@
 import csv
 import io
 import json
+from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 
@@ -633,24 +634,62 @@ def test_a_finished_batch_delivered_again_is_left_alone(db, supervisor):
     assert AuditEvent.objects.filter(action="import.accounts").count() == 1
 
 
-@pytest.mark.postgres
-def test_a_queued_batch_waits_while_another_import_holds_the_lock(db, supervisor, media_root):
-    data = csv_bytes([account_row(1)])
-    batch, queued = import_batch_queue(
-        kind="accounts", file=io.BytesIO(data), filename="a.csv", size=len(data), uploaded_by=supervisor
-    )
+@contextmanager
+def import_lock_held_elsewhere():
+    """The import lock as another process would hold it: on PostgreSQL from a second session (a session
+    may take its own advisory lock twice), elsewhere the lock file opened anew."""
+    if connection.vendor != "postgresql":
+        with imports._import_lock(wait=True):
+            yield
+        return
     other = connections.create_connection("default")
     with other.cursor() as cursor:
         cursor.execute("SELECT pg_advisory_lock(%s)", [imports.IMPORT_LOCK_KEY])
-        with pytest.raises(ImportBusy):
-            import_batch_run(batch_id=batch.pk)
-        batch.refresh_from_db()
-        assert (queued, batch.status, CardAccount.objects.count()) == (True, "queued", 0)
-        cursor.execute("SELECT pg_advisory_unlock(%s)", [imports.IMPORT_LOCK_KEY])
+        try:
+            yield
+        finally:
+            cursor.execute("SELECT pg_advisory_unlock(%s)", [imports.IMPORT_LOCK_KEY])
     other.close()
 
+
+def queued(supervisor, rows) -> ImportBatch:
+    data = csv_bytes(rows)
+    batch, _created = import_batch_queue(
+        kind="accounts", file=io.BytesIO(data), filename="a.csv", size=len(data), uploaded_by=supervisor
+    )
+    return batch
+
+
+def test_a_queued_batch_waits_while_another_import_holds_the_lock(db, supervisor, media_root):
+    batch = queued(supervisor, [account_row(1)])
+
+    with import_lock_held_elsewhere(), pytest.raises(ImportBusy):
+        import_batch_run(batch_id=batch.pk)
+
+    batch.refresh_from_db()
+    assert (batch.status, CardAccount.objects.count()) == ("queued", 0)
     assert import_batch_run(batch_id=batch.pk).status == "done"
     assert CardAccount.objects.count() == 1
+
+
+def test_the_stale_check_leaves_a_batch_alone_while_its_import_holds_the_lock(db):
+    batch = ImportBatch.objects.create(kind="accounts", status="running", filename="a.csv", sha256="5" * 64)
+
+    with import_lock_held_elsewhere():
+        assert import_batches_fail_stale() == 0
+
+    batch.refresh_from_db()
+    assert batch.status == "running"
+
+
+def test_a_batch_whose_worker_died_starts_over_when_its_task_comes_back(db, supervisor, media_root):
+    batch = queued(supervisor, [account_row(1), account_row(2)])
+    ImportBatch.objects.filter(pk=batch.pk).update(status="running", rows=1)  # the dead run got this far
+
+    again = import_batch_run(batch_id=batch.pk)
+
+    assert (again.status, again.rows, again.created) == ("done", 2, 2)
+    assert CardAccount.objects.count() == 2
 
 
 def test_the_import_api_handles_a_file_spooled_to_disk(api, supervisor, settings, queue_now):
