@@ -69,7 +69,7 @@ def test_a_160000_row_upload_ends_done_with_every_row_applied(jobs, supervisor, 
     answered = time.monotonic() - started
     batch_id = response.json()["id"]
     seen_running = set()
-    # About 35 s on this 2-core machine when it is otherwise idle; several times that when it is shared.
+    # Measured on this 2-core machine shared with other work (load 7): answered in 3.9 s, done after 85 s.
     assert wait_for(lambda: seen_running.add(state(batch_id)) or over(batch_id), 300, step=0.5)
     finished = time.monotonic() - started
 
