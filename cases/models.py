@@ -1,3 +1,4 @@
+import uuid
 from decimal import Decimal
 
 from django.conf import settings
@@ -501,6 +502,15 @@ class CaseEvidence(models.Model):
         return f"{self.case_id}: {self.kind} {self.occurred_on}"
 
 
+def import_file_path(batch: "ImportBatch", filename: str) -> str:
+    # Under MEDIA_ROOT/private/, which no URL serves; a random name, the uploaded one is kept in `filename`.
+    return f"private/imports/{timezone.now():%Y/%m}/{uuid.uuid4().hex}.csv"
+
+
+def import_errors_path(batch: "ImportBatch", filename: str) -> str:
+    return f"private/imports/errors/{timezone.now():%Y/%m}/{uuid.uuid4().hex}.csv"
+
+
 class ImportBatch(models.Model):
     """One uploaded file and what its import did; the file itself is kept (private, under MEDIA_ROOT).
 
@@ -522,7 +532,7 @@ class ImportBatch(models.Model):
 
     kind = models.CharField(max_length=10, choices=Kind.choices)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
-    file = models.FileField(upload_to="imports/%Y/%m/")
+    file = models.FileField(upload_to=import_file_path)
     filename = models.CharField(max_length=255)
     sha256 = models.CharField(max_length=64, db_index=True)
     encoding = models.CharField(max_length=20, blank=True)
@@ -533,7 +543,7 @@ class ImportBatch(models.Model):
     unchanged = models.PositiveIntegerField(default=0)
     error_count = models.PositiveIntegerField(default=0)
     errors = models.JSONField(default=list, blank=True)
-    errors_file = models.FileField(upload_to="imports/errors/%Y/%m/", blank=True)
+    errors_file = models.FileField(upload_to=import_errors_path, blank=True)
     failure_code = models.CharField(max_length=40, blank=True)
     uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT)
     queued_at = models.DateTimeField(default=timezone.now)
