@@ -1,4 +1,10 @@
+from django.conf import settings
+from django.http import FileResponse
 from django.shortcuts import get_object_or_404
+from django.template.defaultfilters import filesizeformat
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.generics import ListAPIView
@@ -8,8 +14,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import Role
-from cases.imports import accounts_import
-from cases.models import Bucket, Case, CaseStatus, Classification, Payment
+from cases.imports import ImportFileTooLarge, failure_message, import_batch_queue, import_errors_export
+from cases.models import Bucket, Case, CaseStatus, Classification, ImportBatch, Payment
 from cases.selectors import WorklistFilters, visible_cases, worklist_for
 from cases.serializers import CaseDetailSerializer, CaseListSerializer
 from cases.services import case_transition, payment_record
@@ -100,6 +106,10 @@ class IsSupervisorOrAdmin(BasePermission):
         )
 
 
+# What the multipart framing around a file may add to the request's length.
+MULTIPART_ROOM = 64 * 1024
+
+
 class RefusalSerializer(serializers.Serializer):
     code = serializers.CharField()
     detail = serializers.CharField()
@@ -111,12 +121,64 @@ class ImportErrorSerializer(serializers.Serializer):
     message = serializers.CharField()
 
 
-class ImportResultSerializer(serializers.Serializer):
-    batch = serializers.IntegerField()
-    created = serializers.IntegerField()
-    updated = serializers.IntegerField()
-    unchanged = serializers.IntegerField()
-    errors = ImportErrorSerializer(many=True)
+class ImportBatchSerializer(serializers.ModelSerializer):
+    state = serializers.CharField(source="status", help_text="queued, running, done or failed")
+    rows_done = serializers.IntegerField(source="rows", help_text="data rows read so far (all of them once done)")
+    errors = ImportErrorSerializer(
+        many=True, help_text=f"the first {ImportBatch.ERRORS_KEPT:,} row errors; errors.csv has all of them"
+    )
+    errors_url = serializers.SerializerMethodField()
+    failure = serializers.SerializerMethodField(help_text="why a failed batch failed, in the caller's language")
+    url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ImportBatch
+        fields = [
+            "id",
+            "url",
+            "kind",
+            "state",
+            "filename",
+            "sha256",
+            "rows_total",
+            "rows_done",
+            "created",
+            "updated",
+            "unchanged",
+            "error_count",
+            "errors",
+            "errors_url",
+            "failure_code",
+            "failure",
+            "queued_at",
+            "started_at",
+            "finished_at",
+        ]
+
+    def get_url(self, batch) -> str:
+        return reverse("api:import-detail", args=[batch.pk])
+
+    def get_errors_url(self, batch) -> str:
+        return reverse("api:import-errors", args=[batch.pk])
+
+    def get_failure(self, batch) -> str:
+        return failure_message(batch.failure_code)
+
+
+def upload_size_refusal(request) -> ImportFileTooLarge | None:
+    """An upload whose declared length is beyond IMPORT_MAX_BYTES (plus room for the multipart framing) is
+    refused before a byte of it is read."""
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return None
+    if length <= settings.IMPORT_MAX_BYTES + MULTIPART_ROOM:
+        return None
+    return ImportFileTooLarge(
+        _("The upload is %(size)s; an import takes at most %(limit)s.")
+        % {"size": filesizeformat(length), "limit": filesizeformat(settings.IMPORT_MAX_BYTES)},
+        details={"size": length, "limit": settings.IMPORT_MAX_BYTES},
+    )
 
 
 class AccountImportApi(APIView):
@@ -134,24 +196,81 @@ class AccountImportApi(APIView):
     @extend_schema(
         request={"multipart/form-data": InputSerializer},
         responses={
-            200: ImportResultSerializer,
+            202: OpenApiResponse(ImportBatchSerializer, description="Queued; `Location` is the batch to poll."),
+            200: OpenApiResponse(
+                ImportBatchSerializer,
+                description="The same file (same SHA-256) was uploaded before: nothing was queued, this is the "
+                "earlier batch.",
+            ),
             400: OpenApiResponse(
-                RefusalSerializer, description="The file cannot be decoded or is not CSV; nothing was stored."
+                RefusalSerializer,
+                description="The file cannot be decoded or is not CSV, or its header repeats a column "
+                "(import_duplicate_columns), names an unknown one (import_unknown_columns) or lacks a required "
+                "one (import_missing_columns); `details.columns` names them. Nothing was stored.",
             ),
             403: OpenApiResponse(description="Only supervisors and admins import."),
+            413: OpenApiResponse(RefusalSerializer, description="The file is larger than IMPORT_MAX_BYTES."),
         },
-        description="Import card accounts (the format of `manage.py import_accounts`). Rows that break a rule are "
-        "listed in `errors` with row, column and reason; the other rows are applied. Importing the same file "
-        "again changes nothing.",
+        description="Queue an import of card accounts (the format of `manage.py import_accounts`). The file is "
+        "checked as a whole and kept; a worker applies it in one transaction, one import at a time. Poll the "
+        "batch: it ends `done` (rows that break a rule are listed in `errors` with row, column and reason, the "
+        "other rows applied) or `failed` (nothing applied, `failure` says why).",
     )
     def post(self, request):
+        if refusal := upload_size_refusal(request):
+            raise refusal
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         upload = data.validated_data["file"]
-        batch = accounts_import(
-            file=upload, filename=upload.name, uploaded_by=request.user, encoding=data.validated_data.get("encoding")
+        batch, queued = import_batch_queue(
+            kind=ImportBatch.Kind.ACCOUNTS,
+            file=upload,
+            filename=upload.name,
+            size=upload.size,
+            uploaded_by=request.user,
+            encoding=data.validated_data.get("encoding"),
         )
-        return Response(ImportResultSerializer(batch.summary()).data)
+        body = ImportBatchSerializer(batch).data
+        response = Response(body, status=status.HTTP_202_ACCEPTED if queued else status.HTTP_200_OK)
+        response["Location"] = body["url"]
+        return response
+
+
+class ImportBatchApi(APIView):
+    permission_classes = [IsSupervisorOrAdmin]
+
+    @extend_schema(
+        responses={200: ImportBatchSerializer, 403: OpenApiResponse(description="Supervisors and admins only.")},
+        description="An import's state (`queued`, `running`, `done`, `failed`), its progress (`rows_done` of "
+        "`rows_total`), its counts and its first row errors.",
+    )
+    def get(self, request, pk: int):
+        return Response(ImportBatchSerializer(get_object_or_404(ImportBatch, pk=pk)).data)
+
+
+class ImportErrorsCsvApi(APIView):
+    permission_classes = [IsSupervisorOrAdmin]
+
+    @extend_schema(
+        responses={
+            (200, "text/csv"): OpenApiResponse(
+                OpenApiTypes.BINARY,
+                description="Every row error: row, column, message (UTF-8 with BOM). Cells that a spreadsheet "
+                "would run as a formula start with '. The download is audited.",
+            ),
+            403: OpenApiResponse(description="Supervisors and admins only."),
+        },
+        description="All row errors of an import as CSV.",
+    )
+    def get(self, request, pk: int):
+        get_object_or_404(ImportBatch, pk=pk)
+        batch, content = import_errors_export(batch_id=pk, actor=request.user)
+        return FileResponse(
+            content,
+            as_attachment=True,
+            filename=f"import-{batch.pk}-errors.csv",
+            content_type="text/csv; charset=utf-8",
+        )
 
 
 class PaymentSerializer(serializers.ModelSerializer):

@@ -59,3 +59,13 @@ class ClassificationPolicyForm(forms.ModelForm):
     class Meta:
         model = ClassificationPolicy
         fields = POLICY_FIELDS
+
+
+class ImportUploadForm(forms.Form):
+    file = forms.FileField(label=_("Account file (CSV)"))
+    encoding = forms.CharField(
+        label=_("Encoding"),
+        required=False,
+        max_length=20,
+        help_text=_("Leave empty to detect UTF-8 or GB18030."),
+    )

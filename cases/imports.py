@@ -1,15 +1,23 @@
 """Imports from the card system: accounts (an upsert) and payments, from CSV files of any size.
 
-A file is read twice. The first pass hashes it and proves that it decodes and parses, so that a bad
-file stores nothing; the second applies it in chunks of CHUNK_ROWS rows, one transaction and a few
-bulk queries per chunk, so that memory and time per row stay flat whatever the file's size."""
+An upload is checked as a whole first (size, encoding, CSV, header), so that a bad file stores nothing,
+then queued as a batch that a Celery task applies; `manage.py import_accounts` applies it in the
+foreground. Either way one import runs at a time (an advisory lock on PostgreSQL, a file lock
+elsewhere), and a batch is applied in one transaction: it ends `done` with every valid row applied, or
+`failed` with none of them. Rows are read in chunks of CHUNK_ROWS with a few bulk queries each, so that
+memory and time per row stay flat whatever the file's size; only the first ERRORS_KEPT row errors stay
+in memory, all of them go to a CSV file kept with the batch."""
 
 import codecs
 import csv
+import fcntl
 import hashlib
 import io
+import logging
 import os
 import re
+import tempfile
+import time as clock
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -20,12 +28,16 @@ from operator import itemgetter
 from typing import BinaryIO
 from zoneinfo import ZoneInfo, available_timezones
 
+from celery.exceptions import SoftTimeLimitExceeded
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.core.validators import validate_email
-from django.db import connection, transaction
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, IntegrityError, connection, connections, transaction
+from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accounts.models import User
 from cases.identity import is_valid_cn_mobile, is_valid_e164, is_valid_national_id
@@ -34,8 +46,16 @@ from cases.services import ErrorCode, cases_open_for_accounts, payment_record
 from compliance import audit
 from config.errors import DomainError
 
+logger = logging.getLogger(__name__)
+
 # A chunk's cases open in one statement while it is at most services.OPEN_CHUNK.
 CHUNK_ROWS = 5000
+# The advisory lock that lets one import run at a time, and the one that serialises the duplicate check
+# of uploads (two numbers no other part of Accord uses).
+IMPORT_LOCK_KEY = 0x41434301
+UPLOAD_LOCK_KEY = 0x41434302
+# How often, at most, a running import writes its progress.
+PROGRESS_SECONDS = 0.5
 BLOCK_BYTES = 1 << 20
 # Tried in order when no encoding is named; utf-8-sig also reads UTF-8 without a BOM.
 AUTO_ENCODINGS = ("utf-8-sig", "gb18030")
@@ -106,6 +126,10 @@ class FileCode:
     UNDECODABLE = "import_file_undecodable"
     NOT_CSV = "import_file_not_csv"
     UNKNOWN_ENCODING = "import_unknown_encoding"
+    DUPLICATE_COLUMNS = "import_duplicate_columns"
+    UNKNOWN_COLUMNS = "import_unknown_columns"
+    MISSING_COLUMNS = "import_missing_columns"
+    TOO_LARGE = "import_file_too_large"
 
 
 class ImportFileRefused(DomainError):
@@ -114,25 +138,112 @@ class ImportFileRefused(DomainError):
     code = FileCode.NOT_CSV
 
 
+class ImportFileTooLarge(ImportFileRefused):
+    code = FileCode.TOO_LARGE
+    http_status = 413
+
+
+class ImportBusy(Exception):
+    """Another import holds the lock; the job stays queued and is tried again."""
+
+
+class FailureCode:
+    WORKER_LOST = "worker_lost"
+    TIME_LIMIT = "time_limit"
+    CONFLICT = "conflict"
+    DATABASE = "database"
+    FILE_MISSING = "file_missing"
+    UNEXPECTED = "unexpected"
+
+
+# Why a batch failed, in the reader's language; the batch keeps only the code.
+FAILURE_MESSAGES = {
+    FailureCode.WORKER_LOST: gettext_lazy(
+        "The worker running the import stopped before it finished (it was killed or restarted). Nothing "
+        "of the file was applied; upload it again."
+    ),
+    FailureCode.TIME_LIMIT: gettext_lazy(
+        "The import took longer than the time allowed (IMPORT_TIME_LIMIT). Nothing of the file was applied."
+    ),
+    FailureCode.CONFLICT: gettext_lazy(
+        "A change made to the same accounts at the same time collided with the import. Nothing of the file "
+        "was applied; upload it again."
+    ),
+    FailureCode.DATABASE: gettext_lazy(
+        "The database refused the import. Nothing of the file was applied; the worker's log has the details."
+    ),
+    FailureCode.FILE_MISSING: gettext_lazy("The uploaded file is no longer in storage. Nothing was applied."),
+    FailureCode.UNEXPECTED: gettext_lazy(
+        "The import stopped on an unexpected error. Nothing of the file was applied; the worker's log has "
+        "the details."
+    ),
+}
+
+
+def failure_message(code: str) -> str:
+    return str(FAILURE_MESSAGES.get(code, FAILURE_MESSAGES[FailureCode.UNEXPECTED])) if code else ""
+
+
 class _Invalid(Exception):
     """One value breaks its rule; the message is for people."""
+
+
+# A spreadsheet runs a cell that starts with one of these as a formula; such a cell gets a leading '.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralised(value) -> str:
+    text = str(value)
+    return f"'{text}" if text.startswith(FORMULA_STARTS) else text
+
+
+class _ErrorSink:
+    """Every row error as a line of a CSV file (UTF-8 with BOM, for spreadsheets), formulas neutralised."""
+
+    def __init__(self) -> None:
+        self.file = tempfile.TemporaryFile()  # noqa: SIM115 (closed by close())
+        self.text = io.TextIOWrapper(self.file, encoding="utf-8-sig", newline="")
+        self.writer = csv.writer(self.text)
+        self.writer.writerow(["row", "column", "message"])
+
+    def write(self, row: int, column: str, message: str) -> None:
+        self.writer.writerow([row, neutralised(column), neutralised(message)])
+
+    def finished(self) -> BinaryIO:
+        self.text.flush()
+        self.file.seek(0)
+        return self.file
+
+    def close(self) -> None:
+        self.text.close()
 
 
 @dataclass
 class _Tally:
     """What an import has done so far, and what it must remember between chunks (keys only, no rows)."""
 
+    sink: _ErrorSink | None = None
+    progress: Callable[[int], None] | None = None
     rows: int = 0
     created: int = 0
     updated: int = 0
     unchanged: int = 0
+    error_count: int = 0
     errors: list[dict] = field(default_factory=list)
     refs: dict[str, int] = field(default_factory=dict)
     debtor_keys: set[str] = field(default_factory=set)
     guarantors: set[tuple[str, str]] = field(default_factory=set)
 
     def reject(self, row: int, column: str, message: str) -> None:
-        self.errors.append({"row": row, "column": column, "message": message})
+        self.error_count += 1
+        if len(self.errors) < ImportBatch.ERRORS_KEPT:
+            self.errors.append({"row": row, "column": column, "message": message})
+        if self.sink is not None:
+            self.sink.write(row, column, message)
+
+    def advance(self) -> None:
+        if self.progress is not None:
+            self.progress(self.rows)
 
 
 @dataclass(frozen=True)
@@ -150,6 +261,108 @@ class _AccountRow:
 
 # --- Public entry points ---------------------------------------------------------------------------
 
+COLUMNS = {ImportBatch.Kind.ACCOUNTS: ACCOUNT_COLUMNS, ImportBatch.Kind.PAYMENTS: PAYMENT_COLUMNS}
+REQUIRED = {ImportBatch.Kind.ACCOUNTS: ACCOUNT_REQUIRED, ImportBatch.Kind.PAYMENTS: PAYMENT_COLUMNS}
+
+
+def import_batch_queue(
+    *, kind: str, file: BinaryIO, filename: str, size: int, uploaded_by: User, encoding: str | None = None
+) -> tuple[ImportBatch, bool]:
+    """Check an upload as a whole (size, encoding, CSV, header), keep it and queue its import.
+
+    The same file again (same SHA-256) queues nothing: the earlier batch is returned, with False, unless
+    that one failed. A refused file stores nothing."""
+    if size > settings.IMPORT_MAX_BYTES:
+        raise ImportFileTooLarge(
+            _("The file is %(size)s; an import takes at most %(limit)s.")
+            % {"size": filesizeformat(size), "limit": filesizeformat(settings.IMPORT_MAX_BYTES)},
+            details={"size": size, "limit": settings.IMPORT_MAX_BYTES},
+        )
+    sha256, encoding = _inspect(file, encoding)
+    _header, total = _check_csv(file, encoding, columns=COLUMNS[kind], required=REQUIRED[kind])
+    with transaction.atomic():
+        _serialise_uploads()
+        earlier = (
+            ImportBatch.objects.filter(kind=kind, sha256=sha256)
+            .exclude(status=ImportBatch.Status.FAILED)
+            .order_by("-queued_at", "-pk")
+            .first()
+        )
+        if earlier is not None:
+            return earlier, False
+        batch = _batch_create(
+            kind=kind,
+            file=file,
+            filename=filename,
+            sha256=sha256,
+            encoding=encoding,
+            rows_total=total,
+            uploaded_by=uploaded_by,
+            status=ImportBatch.Status.QUEUED,
+        )
+        audit.record(
+            action=f"import.{kind}.queued",
+            actor=uploaded_by,
+            target=batch,
+            changes={"filename": batch.filename, "sha256": sha256, "rows": total, "bytes": size},
+        )
+        from cases.tasks import run_import  # the task module imports this one
+
+        run_import.delay_on_commit(batch.pk)
+    return batch, True
+
+
+def import_batch_run(*, batch_id: int, today: date | None = None) -> ImportBatch:
+    """Apply a queued batch, once the import lock is free (else ImportBusy, and the batch stays queued).
+
+    A batch found running while the lock is free was cut off with its transaction (a killed worker, whose
+    job came back): nothing of it was applied, so it starts again. A finished batch is left alone."""
+    with _import_lock(wait=False) as acquired:
+        if not acquired:
+            raise ImportBusy(batch_id)
+        batch = ImportBatch.objects.select_related("uploaded_by").get(pk=batch_id)
+        if batch.is_over:
+            return batch
+        try:
+            file = batch.file.open("rb")
+        except OSError:
+            logger.exception("import batch %s: the stored file cannot be read", batch.pk)
+            return _batch_fail(batch, FailureCode.FILE_MISSING)
+        with file:
+            return _batch_apply(batch, file, today=today or timezone.localdate())
+
+
+def import_batches_fail_stale() -> int:
+    """Mark failed every batch left running by a worker that died: while nobody holds the import lock,
+    no batch runs. Its transaction died with it, so nothing of it was applied. Returns how many."""
+    with _import_lock(wait=False) as acquired:
+        if not acquired:
+            return 0
+        stale = list(ImportBatch.objects.filter(status=ImportBatch.Status.RUNNING))
+        for batch in stale:
+            _batch_fail(batch, FailureCode.WORKER_LOST)
+    return len(stale)
+
+
+def import_errors_export(*, batch_id: int, actor: User) -> tuple[ImportBatch, BinaryIO]:
+    """The batch's row errors as CSV (all of them, formulas neutralised); the download is audited."""
+    batch = ImportBatch.objects.get(pk=batch_id)
+    with transaction.atomic():
+        audit.record(
+            action=f"import.{batch.kind}.errors_exported",
+            actor=actor,
+            target=batch,
+            changes={"errors": batch.error_count},
+        )
+    if batch.errors_file:
+        return batch, batch.errors_file.open("rb")
+    sink = _ErrorSink()
+    for error in batch.errors:
+        sink.write(error["row"], error["column"], error["message"])
+    content = sink.finished().read()
+    sink.close()
+    return batch, io.BytesIO(content)
+
 
 def accounts_import(
     *,
@@ -158,55 +371,115 @@ def accounts_import(
     uploaded_by: User | None = None,
     encoding: str | None = None,
     today: date | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> ImportBatch:
     """Upsert cardholders, accounts and guarantors from an account file (shared/samples/README.md) and
-    open cases for delinquent accounts. Bad rows are reported; the good ones are applied."""
-    today = today or timezone.localdate()
-    sha256, encoding = _inspect(file, encoding)
-    header = _check_csv(file, encoding, expected=ACCOUNT_COLUMNS)
-    batch = _batch_start(
+    open cases for delinquent accounts, in the foreground. Bad rows are reported; the good ones are
+    applied, all in one transaction; `progress(rows_done, rows_total)` is called as it goes."""
+    return _import_now(
         kind=ImportBatch.Kind.ACCOUNTS,
         file=file,
         filename=filename,
-        sha256=sha256,
-        encoding=encoding,
         uploaded_by=uploaded_by,
+        encoding=encoding,
+        today=today or timezone.localdate(),
+        progress=progress,
     )
-    tally = _Tally()
-    if _has_columns(header, ACCOUNT_REQUIRED, tally):
-        chunk: list[_AccountRow] = []
-        for number, values in _records(file, encoding, header, tally):
-            row = _account_row(number, values, today, tally)
-            if row is None:
-                continue
-            chunk.append(row)
-            if len(chunk) == CHUNK_ROWS:
-                _accounts_apply(chunk, tally, today)
-                chunk = []
-        if chunk:
-            _accounts_apply(chunk, tally, today)
-    return _batch_finish(batch, tally, action="import.accounts", actor=uploaded_by)
 
 
 def payments_import(
-    *, file: BinaryIO, filename: str, uploaded_by: User | None = None, encoding: str | None = None
+    *,
+    file: BinaryIO,
+    filename: str,
+    uploaded_by: User | None = None,
+    encoding: str | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> ImportBatch:
     """Record each row of a payment file through `payment_record`; a replayed payment counts as unchanged."""
-    sha256, encoding = _inspect(file, encoding)
-    header = _check_csv(file, encoding, expected=PAYMENT_COLUMNS)
-    batch = _batch_start(
+    return _import_now(
         kind=ImportBatch.Kind.PAYMENTS,
         file=file,
         filename=filename,
-        sha256=sha256,
-        encoding=encoding,
         uploaded_by=uploaded_by,
+        encoding=encoding,
+        today=timezone.localdate(),
+        progress=progress,
     )
-    tally = _Tally()
-    if _has_columns(header, PAYMENT_COLUMNS, tally):
-        for number, values in _records(file, encoding, header, tally):
-            _payment_row(number, values, tally, actor=uploaded_by)
-    return _batch_finish(batch, tally, action="import.payments", actor=uploaded_by)
+
+
+def _import_now(
+    *,
+    kind: str,
+    file: BinaryIO,
+    filename: str,
+    uploaded_by: User | None,
+    encoding: str | None,
+    today: date,
+    progress: Callable[[int, int], None] | None,
+) -> ImportBatch:
+    """The foreground import: check the file, wait for the lock, apply the batch, whatever its SHA-256."""
+    sha256, encoding = _inspect(file, encoding)
+    _header, total = _check_csv(file, encoding, columns=COLUMNS[kind], required=REQUIRED[kind])
+    with _import_lock(wait=True):
+        batch = _batch_create(
+            kind=kind,
+            file=file,
+            filename=filename,
+            sha256=sha256,
+            encoding=encoding,
+            rows_total=total,
+            uploaded_by=uploaded_by,
+            status=ImportBatch.Status.QUEUED,
+        )
+        return _batch_apply(
+            batch, file, today=today, report=(lambda done: progress(done, total)) if progress else None
+        )
+
+
+# --- One import at a time --------------------------------------------------------------------------
+
+
+@contextmanager
+def _import_lock(*, wait: bool) -> Iterator[bool]:
+    """Yield whether this process holds the import lock (waiting for it when asked). On PostgreSQL a
+    session advisory lock: the database frees it when the holder's connection ends, killed or not.
+    Elsewhere (SQLite, one machine) an flock on a file under VAR_DIR, which the kernel frees with the process."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            if wait:
+                cursor.execute("SELECT pg_advisory_lock(%s)", [IMPORT_LOCK_KEY])
+                acquired = True
+            else:
+                cursor.execute("SELECT pg_try_advisory_lock(%s)", [IMPORT_LOCK_KEY])
+                acquired = cursor.fetchone()[0]
+        try:
+            yield acquired
+        finally:
+            if acquired:
+                with connection.cursor() as cursor:
+                    cursor.execute("SELECT pg_advisory_unlock(%s)", [IMPORT_LOCK_KEY])
+        return
+    # One lock per database, as PostgreSQL's advisory locks are.
+    database = hashlib.sha256(str(connection.settings_dict["NAME"]).encode()).hexdigest()[:16]
+    path = settings.VAR_DIR / f"import-{database}.lock"
+    with path.open("a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX if wait else fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _serialise_uploads() -> None:
+    """Inside the upload's transaction: two uploads of one file check for each other one after the other.
+    SQLite's write transactions (IMMEDIATE) are serial already."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [UPLOAD_LOCK_KEY])
 
 
 # --- Reading the file ------------------------------------------------------------------------------
@@ -277,34 +550,61 @@ def _header(reader) -> list[str]:
     return [name.strip().lower() for name in names]
 
 
-def _check_csv(file: BinaryIO, encoding: str, *, expected: tuple[str, ...]) -> list[str]:
-    """Parse the whole file once; a file that is not CSV, or has none of the expected columns, is refused."""
+def _check_csv(
+    file: BinaryIO, encoding: str, *, columns: tuple[str, ...], required: tuple[str, ...]
+) -> tuple[list[str], int]:
+    """Parse the whole file once and judge its header; give the header and the number of data rows.
+
+    A file that is not CSV, or whose header repeats a column, names one this import does not know or
+    lacks a required one, is refused, naming the columns."""
+    rows = 0
     with _csv_reader(file, encoding) as reader:
         try:
             header = _header(reader)
-            for _record in reader:
-                pass
+            for record in reader:
+                if any(value.strip() for value in record):
+                    rows += 1
         except csv.Error as problem:
             raise ImportFileRefused(
                 _("This is not a readable CSV file (line %(line)d: %(problem)s).")
                 % {"line": reader.line_num, "problem": problem},
                 code=FileCode.NOT_CSV,
             ) from None
-    if not set(header) & set(expected):
+    if not set(header) & set(columns):
         raise ImportFileRefused(
             _("The first row is not a header with the expected columns (%(columns)s).")
-            % {"columns": ", ".join(expected)},
+            % {"columns": ", ".join(columns)},
             code=FileCode.NOT_CSV,
         )
-    return header
+    named = [name or _("(blank, column %(number)d)") % {"number": at} for at, name in enumerate(header, start=1)]
+    repeated = sorted({name for name in named if named.count(name) > 1})
+    if repeated:
+        raise ImportFileRefused(
+            _("The header has these columns more than once: %(columns)s.") % {"columns": ", ".join(repeated)},
+            code=FileCode.DUPLICATE_COLUMNS,
+            details={"columns": repeated},
+        )
+    unknown = [name for name, given in zip(named, header, strict=True) if given not in columns]
+    if unknown:
+        raise ImportFileRefused(
+            _("The header has columns this import does not know: %(columns)s. The known ones are %(known)s.")
+            % {"columns": ", ".join(unknown), "known": ", ".join(columns)},
+            code=FileCode.UNKNOWN_COLUMNS,
+            details={"columns": unknown},
+        )
+    missing = [name for name in required if name not in header]
+    if missing:
+        raise ImportFileRefused(
+            _("The header lacks these required columns: %(columns)s.") % {"columns": ", ".join(missing)},
+            code=FileCode.MISSING_COLUMNS,
+            details={"columns": missing},
+        )
+    return header, rows
 
 
-def _has_columns(header: list[str], required: tuple[str, ...], tally: _Tally) -> bool:
-    """Report each required column the header lacks, at row 1; no row is read without all of them."""
-    missing = [column for column in required if column not in header]
-    for column in missing:
-        tally.reject(1, column, _("The header lacks the required column “%(column)s”.") % {"column": column})
-    return not missing
+def _read_header(file: BinaryIO, encoding: str) -> list[str]:
+    with _csv_reader(file, encoding) as reader:
+        return _header(reader)
 
 
 def _records(file: BinaryIO, encoding: str, header: list[str], tally: _Tally) -> Iterator[tuple[int, dict]]:
@@ -320,6 +620,7 @@ def _records(file: BinaryIO, encoding: str, header: list[str], tally: _Tally) ->
             if not any(value.strip() for value in record):
                 continue
             tally.rows += 1
+            tally.advance()
             if len(record) != len(header):
                 tally.reject(
                     number,
@@ -499,7 +800,7 @@ def _checker(values: dict[str, str], number: int, tally: _Tally) -> Callable:
 
 def _account_row(number: int, values: dict[str, str], today: date, tally: _Tally) -> _AccountRow | None:
     """Check every value of one row; report each failure, and give the row only when all pass."""
-    before = len(tally.errors)
+    before = tally.error_count
     check = _checker(values, number, tally)
     external_ref = check("external_ref", _text, 40)
     full_name = check("full_name", _name, 100)
@@ -520,7 +821,7 @@ def _account_row(number: int, values: dict[str, str], today: date, tally: _Tally
     last_payment_on = check("last_payment_on", _optional_past_date, today)
     guarantor = _guarantor(number, values, jurisdiction, tally)
 
-    if len(tally.errors) > before:
+    if tally.error_count > before:
         return None
     if external_ref in tally.refs:
         message = _("The account %(ref)s already appears in row %(row)d.")
@@ -749,13 +1050,13 @@ def _update(model, names: tuple[str, ...], rows: list[tuple]) -> None:
 
 
 def _payment_row(number: int, values: dict[str, str], tally: _Tally, *, actor: User | None) -> None:
-    before = len(tally.errors)
+    before = tally.error_count
     check = _checker(values, number, tally)
     external_ref = check("external_ref", _text, 64)
     account_ref = check("account_ref", _text, 40)
     amount = check("amount", _amount)
     paid_at = check("paid_at", _paid_at)
-    if len(tally.errors) > before:
+    if tally.error_count > before:
         return
     try:
         result = payment_record(
@@ -773,39 +1074,175 @@ def _payment_row(number: int, values: dict[str, str], tally: _Tally, *, actor: U
 # --- The batch -------------------------------------------------------------------------------------
 
 
-def _batch_start(
-    *, kind: str, file: BinaryIO, filename: str, sha256: str, encoding: str, uploaded_by: User | None
+def _batch_create(
+    *,
+    kind: str,
+    file: BinaryIO,
+    filename: str,
+    sha256: str,
+    encoding: str,
+    rows_total: int,
+    uploaded_by: User | None,
+    status: str,
 ) -> ImportBatch:
     """Keep the file in a batch before any row is applied, so that every change traces back to it."""
     batch = ImportBatch(
-        kind=kind, filename=filename[:255], sha256=sha256, encoding=encoding, uploaded_by=uploaded_by
+        kind=kind,
+        status=status,
+        filename=filename[:255],
+        sha256=sha256,
+        encoding=encoding,
+        rows_total=rows_total,
+        uploaded_by=uploaded_by,
     )
     file.seek(0)
     batch.file.save(os.path.basename(filename) or f"{kind}.csv", File(file), save=True)
     return batch
 
 
-def _batch_finish(batch: ImportBatch, tally: _Tally, *, action: str, actor: User | None) -> ImportBatch:
+def _batch_apply(
+    batch: ImportBatch, file: BinaryIO, *, today: date, report: Callable[[int], None] | None = None
+) -> ImportBatch:
+    """Run a batch while holding the import lock: mark it running, then apply every row and finish it in
+    one transaction. Whatever stops it rolls all of it back and leaves the batch failed, with the reason."""
+    batch.status = ImportBatch.Status.RUNNING
+    batch.started_at = timezone.now()
+    batch.rows = 0
+    batch.save(update_fields=["status", "started_at", "rows"])
+    progress = _ProgressWriter(batch.pk, report)
+    sink = _ErrorSink()
+    tally = _Tally(sink=sink, progress=progress)
+    try:
+        header = _read_header(file, batch.encoding)
+        with transaction.atomic():
+            if batch.kind == ImportBatch.Kind.ACCOUNTS:
+                _accounts_rows(file, batch.encoding, header, tally, today)
+            else:
+                for number, values in _records(file, batch.encoding, header, tally):
+                    _payment_row(number, values, tally, actor=batch.uploaded_by)
+            progress.close()
+            _batch_finish(batch, tally, sink)
+    except Exception as problem:  # whatever it was, the transaction is gone: the batch failed as a whole
+        code = _failure_code(problem)
+        logger.exception("import batch %s failed (%s)", batch.pk, code)
+        return _batch_fail(batch, code)
+    finally:
+        progress.close()
+        sink.close()
+    return batch
+
+
+def _accounts_rows(file: BinaryIO, encoding: str, header: list[str], tally: _Tally, today: date) -> None:
+    chunk: list[_AccountRow] = []
+    for number, values in _records(file, encoding, header, tally):
+        row = _account_row(number, values, today, tally)
+        if row is None:
+            continue
+        chunk.append(row)
+        if len(chunk) == CHUNK_ROWS:
+            _accounts_apply(chunk, tally, today)
+            chunk = []
+    if chunk:
+        _accounts_apply(chunk, tally, today)
+
+
+def _failure_code(problem: BaseException) -> str:
+    if isinstance(problem, SoftTimeLimitExceeded):
+        return FailureCode.TIME_LIMIT
+    if isinstance(problem, IntegrityError):
+        return FailureCode.CONFLICT
+    if isinstance(problem, DatabaseError):
+        return FailureCode.DATABASE
+    if isinstance(problem, OSError):
+        return FailureCode.FILE_MISSING
+    return FailureCode.UNEXPECTED
+
+
+def _batch_finish(batch: ImportBatch, tally: _Tally, sink: _ErrorSink) -> None:
+    """Inside the batch's transaction: its counts, its errors (the first ERRORS_KEPT, and the file of all)."""
+    batch.status = ImportBatch.Status.DONE
     batch.rows = tally.rows
     batch.created = tally.created
     batch.updated = tally.updated
     batch.unchanged = tally.unchanged
+    batch.error_count = tally.error_count
     batch.errors = tally.errors
     batch.finished_at = timezone.now()
+    if tally.error_count:
+        batch.errors_file.save(f"batch-{batch.pk}-errors.csv", File(sink.finished()), save=False)
+    batch.save(
+        update_fields=[
+            "status",
+            "rows",
+            "created",
+            "updated",
+            "unchanged",
+            "error_count",
+            "errors",
+            "errors_file",
+            "finished_at",
+        ]
+    )
+    audit.record(
+        action=f"import.{batch.kind}",
+        actor=batch.uploaded_by,
+        target=batch,
+        changes={
+            "filename": batch.filename,
+            "sha256": batch.sha256,
+            "rows": tally.rows,
+            "created": tally.created,
+            "updated": tally.updated,
+            "unchanged": tally.unchanged,
+            "errors": tally.error_count,
+        },
+    )
+
+
+def _batch_fail(batch: ImportBatch, code: str) -> ImportBatch:
     with transaction.atomic():
-        batch.save(update_fields=["rows", "created", "updated", "unchanged", "errors", "finished_at"])
-        audit.record(
-            action=action,
-            actor=actor,
-            target=batch,
-            changes={
-                "filename": batch.filename,
-                "sha256": batch.sha256,
-                "rows": tally.rows,
-                "created": tally.created,
-                "updated": tally.updated,
-                "unchanged": tally.unchanged,
-                "errors": len(tally.errors),
-            },
+        ImportBatch.objects.filter(pk=batch.pk).update(
+            status=ImportBatch.Status.FAILED, failure_code=code, finished_at=timezone.now(), rows=0
         )
+        audit.record(
+            action=f"import.{batch.kind}.failed",
+            actor=None,
+            target=batch,
+            changes={"filename": batch.filename, "sha256": batch.sha256, "failure": code},
+        )
+    batch.refresh_from_db()
     return batch
+
+
+class _ProgressWriter:
+    """Rows done, written at most every PROGRESS_SECONDS while the batch's own transaction is open. On
+    PostgreSQL through a second connection of its own, so readers see it at once; SQLite allows a single
+    writer, so there only the foreground report (the command's progress bar) hears of it."""
+
+    def __init__(self, batch_id: int, report: Callable[[int], None] | None) -> None:
+        self.batch_id = batch_id
+        self.report = report
+        self.last = 0.0
+        self.side = None
+        if connection.vendor == "postgresql":
+            own = connections[DEFAULT_DB_ALIAS]
+            self.side = type(own)(own.settings_dict.copy(), alias="import-progress")
+
+    def __call__(self, rows: int) -> None:
+        now = clock.monotonic()
+        if now - self.last < PROGRESS_SECONDS:
+            return
+        self.last = now
+        if self.report is not None:
+            self.report(rows)
+        if self.side is not None:
+            with self.side.cursor() as cursor:
+                cursor.execute(
+                    f"UPDATE {connection.ops.quote_name(ImportBatch._meta.db_table)} SET rows = %s WHERE id = %s",  # noqa: S608
+                    [rows, self.batch_id],
+                )
+
+    def close(self) -> None:
+        if self.side is not None:
+            self.side.close()
+            self.side = None

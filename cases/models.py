@@ -1,3 +1,4 @@
+import uuid
 from decimal import Decimal
 
 from django.conf import settings
@@ -574,41 +575,74 @@ class CaseEvidence(models.Model):
         return f"{self.case_id}: {self.kind} {self.occurred_on}"
 
 
+def import_file_path(batch: "ImportBatch", filename: str) -> str:
+    # Under MEDIA_ROOT/private/, which no URL serves; a random name, the uploaded one is kept in `filename`.
+    return f"private/imports/{timezone.now():%Y/%m}/{uuid.uuid4().hex}.csv"
+
+
+def import_errors_path(batch: "ImportBatch", filename: str) -> str:
+    return f"private/imports/errors/{timezone.now():%Y/%m}/{uuid.uuid4().hex}.csv"
+
+
 class ImportBatch(models.Model):
-    """One uploaded file and what its import did; the file itself is kept."""
+    """One uploaded file and what its import did; the file itself is kept (private, under MEDIA_ROOT).
+
+    A batch is applied in one transaction: it ends `done` with every valid row applied, or `failed`
+    with none of them."""
 
     class Kind(models.TextChoices):
         ACCOUNTS = "accounts", _("accounts")
         PAYMENTS = "payments", _("payments")
 
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("queued")
+        RUNNING = "running", _("running")
+        DONE = "done", _("done")
+        FAILED = "failed", _("failed")
+
+    # How many row errors the batch row keeps (and the API shows); the errors file has all of them.
+    ERRORS_KEPT = 1000
+
     kind = models.CharField(max_length=10, choices=Kind.choices)
-    file = models.FileField(upload_to="imports/%Y/%m/")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    file = models.FileField(upload_to=import_file_path)
     filename = models.CharField(max_length=255)
-    sha256 = models.CharField(max_length=64)
+    sha256 = models.CharField(max_length=64, db_index=True)
     encoding = models.CharField(max_length=20, blank=True)
+    rows_total = models.PositiveIntegerField(default=0)
     rows = models.PositiveIntegerField(default=0)
     created = models.PositiveIntegerField(default=0)
     updated = models.PositiveIntegerField(default=0)
     unchanged = models.PositiveIntegerField(default=0)
+    error_count = models.PositiveIntegerField(default=0)
     errors = models.JSONField(default=list, blank=True)
+    errors_file = models.FileField(upload_to=import_errors_path, blank=True)
+    failure_code = models.CharField(max_length=40, blank=True)
     uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT)
-    started_at = models.DateTimeField(default=timezone.now)
+    queued_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        ordering = ["-started_at"]
+        ordering = ["-queued_at", "-pk"]
         verbose_name = _("import batch")
         verbose_name_plural = _("import batches")
 
     def __str__(self) -> str:
         return f"{self.kind} {self.filename}"
 
+    @property
+    def is_over(self) -> bool:
+        return self.status in (self.Status.DONE, self.Status.FAILED)
+
     def summary(self) -> dict:
         return {
             "batch": self.pk,
+            "status": self.status,
             "created": self.created,
             "updated": self.updated,
             "unchanged": self.unchanged,
+            "error_count": self.error_count,
             "errors": self.errors,
         }
 

@@ -15,4 +15,6 @@ urlpatterns = [
     path("<int:pk>/holds/", views.case_hold_set, name="hold_set"),
     path("<int:pk>/holds/<int:hold_id>/lift/", views.case_hold_lift, name="hold_lift"),
     path("<int:pk>/reveal/", views.case_reveal, name="reveal"),
+    path("imports/", views.imports_page, name="imports"),
+    path("imports/<int:pk>/", views.import_detail, name="import"),
 ]

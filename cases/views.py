@@ -3,11 +3,12 @@ htmx requests get the partial they swap; full requests get the page."""
 
 from datetime import timedelta
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import Http404
+from django.http import Http404, HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -19,9 +20,16 @@ from django.views.decorators.http import require_POST, require_safe
 from django_fsm import ConcurrentTransition
 
 from accounts.models import Role
-from cases.api import WorklistFilterSerializer
-from cases.forms import ClassificationPolicyForm, ReassignForm, TransitionForm, WilfulDecisionForm
-from cases.models import Bucket, Case, CaseStatus, Classification, ClassificationPolicy
+from cases.api import WorklistFilterSerializer, upload_size_refusal
+from cases.forms import (
+    ClassificationPolicyForm,
+    ImportUploadForm,
+    ReassignForm,
+    TransitionForm,
+    WilfulDecisionForm,
+)
+from cases.imports import ImportFileRefused, failure_message, import_batch_queue
+from cases.models import Bucket, Case, CaseStatus, Classification, ClassificationPolicy, ImportBatch
 from cases.selectors import case_timeline, team_table, visible_cases, wilful_queue, worklist_for
 from cases.services import (
     case_confirm_wilful,
@@ -372,3 +380,65 @@ def classification_policy(request):
     classification_policy_update(actor=request.user, **form.cleaned_data)
     messages.success(request, _("Classification policy saved; it applies from the next nightly refresh."))
     return redirect("cases:supervisor")
+
+
+# --- Imports -------------------------------------------------------------------------------------
+
+RECENT_IMPORTS = 20
+ERRORS_ON_PAGE = 100
+
+
+@login_required
+def imports_page(request):
+    """Upload an account file (checked whole, then queued) and the latest batches."""
+    _require_supervisor(request.user)
+    if request.method not in ("GET", "HEAD", "POST"):
+        return HttpResponseNotAllowed(["GET", "POST"])
+    form, status = ImportUploadForm(), 200
+    if request.method == "POST":
+        refusal = upload_size_refusal(request)
+        form = ImportUploadForm(None if refusal else request.POST, None if refusal else request.FILES)
+        if refusal:
+            form.add_error(None, refusal.message)
+            status = refusal.http_status
+        elif not form.is_valid():
+            status = 400
+        else:
+            upload = form.cleaned_data["file"]
+            try:
+                batch, queued = import_batch_queue(
+                    kind=ImportBatch.Kind.ACCOUNTS,
+                    file=upload,
+                    filename=upload.name,
+                    size=upload.size,
+                    uploaded_by=request.user,
+                    encoding=form.cleaned_data["encoding"] or None,
+                )
+            except ImportFileRefused as refused:
+                form.add_error("file", refused.message)
+                status = refused.http_status
+            else:
+                if not queued:
+                    messages.info(request, _("This file was uploaded before; this is its import."))
+                return redirect("cases:import", pk=batch.pk)
+    batches = ImportBatch.objects.select_related("uploaded_by")[:RECENT_IMPORTS]
+    context = {"form": form, "batches": batches, "import_max_bytes": settings.IMPORT_MAX_BYTES}
+    return render(request, "cases/imports.html", context, status=status)
+
+
+@login_required
+@require_safe
+def import_detail(request, pk: int):
+    """One batch: its state and a progress bar that htmx refreshes until the batch is over."""
+    _require_supervisor(request.user)
+    batch = get_object_or_404(ImportBatch.objects.select_related("uploaded_by"), pk=pk)
+    context = {
+        "batch": batch,
+        "failure": failure_message(batch.failure_code),
+        "errors": batch.errors[:ERRORS_ON_PAGE],
+        "errors_url": reverse("api:import-errors", args=[batch.pk]),
+    }
+    template = "cases/_import_status.html" if _wants_partial(request) else "cases/import_detail.html"
+    response = render(request, template, context)
+    patch_vary_headers(response, ["HX-Request"])
+    return response

@@ -327,6 +327,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=2, minute=40),
         "options": {"expires": 6 * 3600},
     },
+    "fail-stale-imports": {
+        "task": "cases.tasks.fail_stale_imports",
+        "schedule": timedelta(minutes=5),
+        "options": {"expires": 4 * 60},
+    },
     "send-installment-reminders": {
         "task": "plans.tasks.send_installment_reminders",
         "schedule": crontab(hour=9, minute=10),
@@ -343,6 +348,12 @@ EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.cons
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="accord@localhost")
 # Years a closed debtor's personal data is kept; never less than the jurisdiction's minimum (CN 2, US 3).
 RETENTION_YEARS = env.int("RETENTION_YEARS", default=5)
+
+# Imports: the largest file an upload may be; the seconds one import may run (it is then failed, whole).
+IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=200 * 1024 * 1024)
+IMPORT_TIME_LIMIT = env.int("IMPORT_TIME_LIMIT", default=3600)
+# How long a queued import waits before it tries the import lock again.
+IMPORT_RETRY_SECONDS = env.int("IMPORT_RETRY_SECONDS", default=5)
 
 # Verification evidence (PDF, JPEG, PNG) is stored under MEDIA_ROOT/private/ and served only by a checked view.
 EVIDENCE_MAX_BYTES = env.int("EVIDENCE_MAX_BYTES", default=10 * 1024 * 1024)

@@ -3,19 +3,30 @@
 import csv
 import io
 import json
+from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
-from django.db import connection
+from django.db import IntegrityError, connection, connections
+from django.template.defaultfilters import filesizeformat
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone, translation
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from cases.imports import FileCode, ImportFileRefused, accounts_import
+from cases import imports
+from cases.imports import (
+    FileCode,
+    ImportBusy,
+    ImportFileRefused,
+    accounts_import,
+    import_batch_queue,
+    import_batch_run,
+    import_batches_fail_stale,
+)
 from cases.models import CardAccount, Case, CaseStatus, ContactPerson, Debtor, ImportBatch
 from compliance.models import AuditEvent
 from tests.factories import UserFactory, make_national_id
@@ -99,7 +110,15 @@ def test_the_sample_file_imports_its_200_accounts_without_errors(db):
     with SAMPLE.open("rb") as handle:
         batch = accounts_import(file=handle, filename=SAMPLE.name)
 
-    assert batch.summary() == {"batch": batch.pk, "created": 200, "updated": 0, "unchanged": 0, "errors": []}
+    assert batch.summary() == {
+        "batch": batch.pk,
+        "status": "done",
+        "created": 200,
+        "updated": 0,
+        "unchanged": 0,
+        "error_count": 0,
+        "errors": [],
+    }
     assert CardAccount.objects.count() == 200
     assert Debtor.objects.count() == 200
     assert ContactPerson.objects.filter(relation=ContactPerson.Relation.GUARANTOR).count() == 30
@@ -159,16 +178,31 @@ def test_a_row_number_is_the_line_in_the_file_with_the_header_as_row_1(db):
     assert [(e["row"], e["column"]) for e in batch.errors] == [(4, "mobile")]
 
 
-def test_a_missing_required_column_is_one_error_at_row_1_and_nothing_is_applied(db):
-    header = [name for name in HEADER if name != "mobile"]
+@pytest.mark.parametrize(
+    "header, code, columns, message",
+    [
+        (
+            [name for name in HEADER if name not in ("mobile", "card_last4")],
+            FileCode.MISSING_COLUMNS,
+            ["mobile", "card_last4"],
+            "lacks these required columns: mobile, card_last4",
+        ),
+        ([*HEADER, "full_name"], FileCode.DUPLICATE_COLUMNS, ["full_name"], "more than once: full_name"),
+        ([*HEADER, "Nickname"], FileCode.UNKNOWN_COLUMNS, ["nickname"], "does not know: nickname"),
+        ([*HEADER, ""], FileCode.UNKNOWN_COLUMNS, ["(blank, column 18)"], "does not know: (blank, column 18)"),
+    ],
+)
+def test_a_header_with_a_missing_repeated_or_unknown_column_is_refused_naming_it(
+    db, media_root, header, code, columns, message
+):
+    data = csv_bytes([account_row(1, nickname="x")], header=header)
 
-    with translation.override("en"):
-        batch = accounts_import(file=io.BytesIO(csv_bytes([account_row(1)], header=header)), filename="a.csv")
+    with translation.override("en"), pytest.raises(ImportFileRefused) as refused:
+        accounts_import(file=io.BytesIO(data), filename="a.csv")
 
-    assert batch.errors == [
-        {"row": 1, "column": "mobile", "message": "The header lacks the required column “mobile”."}
-    ]
-    assert CardAccount.objects.count() == 0
+    assert (refused.value.code, refused.value.details) == (code, {"columns": columns})
+    assert message in refused.value.message
+    assert (ImportBatch.objects.count(), CardAccount.objects.count(), stored_files(media_root)) == (0, 0, [])
 
 
 def test_a_row_with_a_different_number_of_fields_than_the_header_is_rejected(db):
@@ -386,27 +420,40 @@ def upload(data: bytes, name: str = "accounts.csv") -> dict:
     return {"file": SimpleUploadedFile(name, data, content_type="text/csv")}
 
 
-def test_the_import_api_answers_with_the_result(api, supervisor):
+@pytest.fixture
+def queue_now(django_capture_on_commit_callbacks):
+    """Uploads queue their import on commit, which a test's transaction never reaches: `with queue_now():`
+    runs the (eager) tasks queued inside it when it ends."""
+    return lambda: django_capture_on_commit_callbacks(execute=True)
+
+
+def test_the_import_api_queues_the_file_and_answers_202_with_the_batch_to_poll(api, supervisor, queue_now):
     data = csv_bytes([account_row(1), account_row(2, mobile="1")])
 
-    response = api(supervisor).post(URL, upload(data), format="multipart")
+    with queue_now():
+        response = api(supervisor).post(URL, upload(data), format="multipart")
 
-    assert response.status_code == 200
-    body = response.json()
-    assert set(body) == {"batch", "created", "updated", "unchanged", "errors"}
-    assert (body["created"], body["updated"], body["unchanged"]) == (1, 0, 0)
+    assert response.status_code == 202
+    batch = ImportBatch.objects.get()
+    assert response["Location"] == response.json()["url"] == f"/api/v1/imports/{batch.pk}/"
+    assert (response.json()["state"], response.json()["rows_total"], batch.uploaded_by) == ("queued", 2, supervisor)
+    body = api(supervisor).get(response["Location"]).json()
+    assert (body["state"], body["rows_done"], body["rows_total"]) == ("done", 2, 2)
+    assert (body["created"], body["updated"], body["unchanged"], body["error_count"]) == (1, 0, 0, 1)
     assert [(e["row"], e["column"]) for e in body["errors"]] == [(3, "mobile")]
-    assert ImportBatch.objects.get(pk=body["batch"]).uploaded_by == supervisor
+    assert body["errors_url"] == f"/api/v1/imports/{batch.pk}/errors.csv"
+    assert AuditEvent.objects.filter(action="import.accounts.queued", target_id=str(batch.pk)).count() == 1
 
 
-def test_the_import_api_takes_an_admins_token(api, admin_user_):
+def test_the_import_api_takes_an_admins_token(api, admin_user_, queue_now):
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=admin_user_).key}")
 
-    response = client.post(URL, upload(csv_bytes([account_row(1)])), format="multipart")
+    with queue_now():
+        response = client.post(URL, upload(csv_bytes([account_row(1)])), format="multipart")
 
-    assert response.status_code == 200
-    assert response.json()["created"] == 1
+    assert response.status_code == 202
+    assert client.get(response["Location"]).json()["created"] == 1
 
 
 @pytest.mark.parametrize("role", ["collector", "legal", "compliance"])
@@ -431,20 +478,239 @@ def test_the_import_api_answers_400_to_an_undecodable_file_and_stores_nothing(ap
     assert stored_files(media_root) == []
 
 
-def test_the_import_api_handles_a_file_spooled_to_disk(api, supervisor, settings):
-    settings.FILE_UPLOAD_MAX_MEMORY_SIZE = 10
-    data = csv_bytes([account_row(n) for n in range(1, 4)], encoding="gb18030")
+@pytest.mark.parametrize(
+    "header, code, named",
+    [
+        ([*HEADER, "full_name"], FileCode.DUPLICATE_COLUMNS, "full_name"),
+        ([*HEADER, "nickname"], FileCode.UNKNOWN_COLUMNS, "nickname"),
+    ],
+)
+def test_the_import_api_answers_400_naming_a_repeated_or_unknown_column(
+    api, supervisor, media_root, header, code, named
+):
+    data = csv_bytes([account_row(1, nickname="x")], header=header)
+
+    response = api(supervisor).post(URL, upload(data), format="multipart", HTTP_ACCEPT_LANGUAGE="en")
+
+    assert response.status_code == 400
+    assert (response.json()["code"], response.json()["details"]) == (code, {"columns": [named]})
+    assert named in response.json()["detail"]
+    assert (ImportBatch.objects.count(), stored_files(media_root)) == (0, [])
+
+
+def test_the_import_api_answers_413_to_a_file_over_the_limit_and_stores_nothing(
+    api, supervisor, settings, media_root
+):
+    settings.IMPORT_MAX_BYTES = 500
+    data = csv_bytes([account_row(n) for n in range(1, 6)])
+
+    response = api(supervisor).post(URL, upload(data), format="multipart", HTTP_ACCEPT_LANGUAGE="en")
+
+    assert response.status_code == 413
+    body = response.json()
+    assert (body["code"], body["details"]) == (FileCode.TOO_LARGE, {"size": len(data), "limit": 500})
+    assert body["detail"] == f"The file is {filesizeformat(len(data))}; an import takes at most 500\xa0bytes."
+    assert (ImportBatch.objects.count(), stored_files(media_root)) == (0, [])
+
+
+def test_the_import_api_refuses_an_upload_declared_too_large_before_reading_it(api, supervisor, settings):
+    settings.IMPORT_MAX_BYTES = 1000
+    data = csv_bytes([account_row(n) for n in range(1, 600)])  # far beyond the limit and the multipart framing
 
     response = api(supervisor).post(URL, upload(data), format="multipart")
 
-    assert response.status_code == 200
-    assert response.json()["created"] == 3
+    assert response.status_code == 413
+    assert response.json()["code"] == FileCode.TOO_LARGE
+    assert ImportBatch.objects.count() == 0
 
 
-def test_the_import_api_is_in_the_openapi_schema(api, supervisor):
+def test_the_same_file_uploaded_again_returns_the_earlier_batch_and_queues_nothing(api, supervisor, queue_now):
+    data = csv_bytes([account_row(1)])
+    with queue_now():
+        first = api(supervisor).post(URL, upload(data), format="multipart")
+
+    with queue_now():
+        again = api(supervisor).post(URL, upload(data, name="renamed.csv"), format="multipart")
+
+    assert (first.status_code, again.status_code) == (202, 200)
+    assert again.json()["id"] == first.json()["id"]
+    assert again["Location"] == first["Location"]
+    assert ImportBatch.objects.count() == 1
+
+
+def test_a_file_whose_earlier_import_failed_can_be_uploaded_again(api, supervisor, queue_now):
+    data = csv_bytes([account_row(1)])
+    with queue_now():
+        first = api(supervisor).post(URL, upload(data), format="multipart")
+    ImportBatch.objects.filter(pk=first.json()["id"]).update(status="failed", failure_code="worker_lost")
+
+    again = api(supervisor).post(URL, upload(data), format="multipart")
+
+    assert again.status_code == 202
+    assert again.json()["id"] != first.json()["id"]
+
+
+def test_the_errors_are_capped_at_1000_in_the_api_and_all_in_the_csv(api, supervisor, queue_now, settings):
+    settings.IMPORT_MAX_BYTES = 10 * 1024 * 1024
+    rows = [account_row(n, mobile="1", card_last4="x") for n in range(1, 801)]  # two errors each
+
+    with queue_now():
+        response = api(supervisor).post(URL, upload(csv_bytes(rows)), format="multipart")
+    body = api(supervisor).get(response["Location"]).json()
+    download = api(supervisor).get(body["errors_url"])
+
+    assert (body["state"], body["error_count"], len(body["errors"])) == ("done", 1600, 1000)
+    assert download.status_code == 200
+    assert download["Content-Type"] == "text/csv; charset=utf-8"
+    lines = list(csv.reader(io.StringIO(b"".join(download.streaming_content).decode("utf-8-sig"))))
+    assert lines[0] == ["row", "column", "message"]
+    assert len(lines) == 1 + 1600
+    assert lines[-1][:2] == ["801", "card_last4"]
+    event = AuditEvent.objects.get(action="import.accounts.errors_exported")
+    assert (event.target_id, event.actor_id, event.changes) == (str(body["id"]), supervisor.pk, {"errors": 1600})
+
+
+@pytest.mark.parametrize(
+    "value, cell",
+    [("=HYPERLINK(\"http://x\")", "'=HYPERLINK(\"http://x\")"), ("+1", "'+1"), ("-2", "'-2"), ("@SUM(A1)", "'@SUM(A1)"),
+     ("plain", "plain"), ("a=b", "a=b")],
+)
+def test_error_csv_cells_that_a_spreadsheet_would_run_get_a_leading_quote(api, supervisor, value, cell):
+    batch = ImportBatch.objects.create(
+        kind="accounts", status="done", filename="a.csv", sha256="0" * 64, error_count=1,
+        errors=[{"row": 2, "column": value, "message": value}],
+    )
+
+    download = api(supervisor).get(f"/api/v1/imports/{batch.pk}/errors.csv")
+
+    lines = list(csv.reader(io.StringIO(b"".join(download.streaming_content).decode("utf-8-sig"))))
+    assert lines[1] == ["2", cell, cell]
+
+
+def test_a_failed_import_applies_nothing_and_says_why_in_the_readers_language(
+    api, supervisor, queue_now, monkeypatch
+):
+    monkeypatch.setattr(imports, "CHUNK_ROWS", 2)
+    applied = imports._accounts_apply
+
+    def collide_on_the_second_chunk(rows, tally, today):
+        if tally.created:
+            raise IntegrityError("duplicate key value violates unique constraint")
+        applied(rows, tally, today)
+
+    monkeypatch.setattr(imports, "_accounts_apply", collide_on_the_second_chunk)
+
+    data = csv_bytes([account_row(n) for n in range(1, 6)])
+
+    with queue_now():
+        response = api(supervisor).post(URL, upload(data), format="multipart")
+    english = api(supervisor).get(response["Location"], HTTP_ACCEPT_LANGUAGE="en").json()
+    chinese = api(supervisor).get(response["Location"], HTTP_ACCEPT_LANGUAGE="zh-hans").json()
+
+    assert (english["state"], english["failure_code"], english["rows_done"]) == ("failed", "conflict", 0)
+    assert "collided with the import" in english["failure"]
+    assert chinese["failure"] != english["failure"] and chinese["failure"]
+    assert (CardAccount.objects.count(), Debtor.objects.count(), Case.objects.count()) == (0, 0, 0)
+    assert AuditEvent.objects.filter(action="import.accounts.failed").count() == 1
+    assert not AuditEvent.objects.filter(action="import.accounts").exists()
+
+
+def test_a_batch_left_running_by_a_dead_worker_is_failed_by_the_stale_check(db):
+    batch = ImportBatch.objects.create(kind="accounts", status="running", filename="a.csv", sha256="1" * 64)
+
+    assert import_batches_fail_stale() == 1
+
+    batch.refresh_from_db()
+    assert (batch.status, batch.failure_code, batch.finished_at is not None) == ("failed", "worker_lost", True)
+
+
+def test_a_finished_batch_delivered_again_is_left_alone(db, supervisor):
+    batch = run_import([account_row(1)])
+
+    again = import_batch_run(batch_id=batch.pk)
+
+    assert (again.status, again.created) == ("done", 1)
+    assert ImportBatch.objects.count() == 1
+    assert AuditEvent.objects.filter(action="import.accounts").count() == 1
+
+
+@contextmanager
+def import_lock_held_elsewhere():
+    """The import lock as another process would hold it: on PostgreSQL from a second session (a session
+    may take its own advisory lock twice), elsewhere the lock file opened anew."""
+    if connection.vendor != "postgresql":
+        with imports._import_lock(wait=True):
+            yield
+        return
+    other = connections.create_connection("default")
+    with other.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_lock(%s)", [imports.IMPORT_LOCK_KEY])
+        try:
+            yield
+        finally:
+            cursor.execute("SELECT pg_advisory_unlock(%s)", [imports.IMPORT_LOCK_KEY])
+    other.close()
+
+
+def queued(supervisor, rows) -> ImportBatch:
+    data = csv_bytes(rows)
+    batch, _created = import_batch_queue(
+        kind="accounts", file=io.BytesIO(data), filename="a.csv", size=len(data), uploaded_by=supervisor
+    )
+    return batch
+
+
+def test_a_queued_batch_waits_while_another_import_holds_the_lock(db, supervisor, media_root):
+    batch = queued(supervisor, [account_row(1)])
+
+    with import_lock_held_elsewhere(), pytest.raises(ImportBusy):
+        import_batch_run(batch_id=batch.pk)
+
+    batch.refresh_from_db()
+    assert (batch.status, CardAccount.objects.count()) == ("queued", 0)
+    assert import_batch_run(batch_id=batch.pk).status == "done"
+    assert CardAccount.objects.count() == 1
+
+
+def test_the_stale_check_leaves_a_batch_alone_while_its_import_holds_the_lock(db):
+    batch = ImportBatch.objects.create(kind="accounts", status="running", filename="a.csv", sha256="5" * 64)
+
+    with import_lock_held_elsewhere():
+        assert import_batches_fail_stale() == 0
+
+    batch.refresh_from_db()
+    assert batch.status == "running"
+
+
+def test_a_batch_whose_worker_died_starts_over_when_its_task_comes_back(db, supervisor, media_root):
+    batch = queued(supervisor, [account_row(1), account_row(2)])
+    ImportBatch.objects.filter(pk=batch.pk).update(status="running", rows=1)  # the dead run got this far
+
+    again = import_batch_run(batch_id=batch.pk)
+
+    assert (again.status, again.rows, again.created) == ("done", 2, 2)
+    assert CardAccount.objects.count() == 2
+
+
+def test_the_import_api_handles_a_file_spooled_to_disk(api, supervisor, settings, queue_now):
+    settings.FILE_UPLOAD_MAX_MEMORY_SIZE = 10
+    data = csv_bytes([account_row(n) for n in range(1, 4)], encoding="gb18030")
+
+    with queue_now():
+        response = api(supervisor).post(URL, upload(data), format="multipart")
+
+    assert response.status_code == 202
+    assert api(supervisor).get(response["Location"]).json()["created"] == 3
+
+
+def test_the_import_endpoints_are_in_the_openapi_schema(api, supervisor):
     schema = api(supervisor).get("/api/schema/", {"format": "json"}).json()
 
-    assert "multipart/form-data" in schema["paths"][URL]["post"]["requestBody"]["content"]
+    post = schema["paths"][URL]["post"]
+    assert "multipart/form-data" in post["requestBody"]["content"]
+    assert {"202", "200", "400", "413"} <= set(post["responses"])
+    assert "get" in schema["paths"]["/api/v1/imports/{id}/"]
+    assert "text/csv" in schema["paths"]["/api/v1/imports/{id}/errors.csv"]["get"]["responses"]["200"]["content"]
 
 
 # --- The commands ----------------------------------------------------------------------------------
@@ -490,3 +756,109 @@ def test_the_benchmark_command_imports_then_reimports_unchanged(db):
     assert [(b.created, b.unchanged, b.errors) for b in batches] == [(30, 0, []), (0, 30, [])]
     assert "rows/s" in out.getvalue()
 
+
+
+class Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_the_import_command_draws_a_progress_bar_only_on_a_terminal(db, tmp_path, monkeypatch):
+    monkeypatch.setattr(imports, "PROGRESS_SECONDS", 0)
+    path = tmp_path / "accounts.csv"
+    path.write_bytes(csv_bytes([account_row(n) for n in range(1, 4)]))
+    terminal, pipe = Terminal(), io.StringIO()
+
+    call_command("import_accounts", str(path), stdout=terminal)
+    call_command("import_accounts", str(path), stdout=pipe)
+
+    assert "\r[" + "#" * 40 + "] 100%  3 / 3 rows" in terminal.getvalue()
+    assert json.loads(terminal.getvalue().rsplit("\n", 1)[0].split("rows\n", 1)[1])["created"] == 3
+    assert "\r" not in pipe.getvalue()
+    assert json.loads(pipe.getvalue())["unchanged"] == 3
+
+
+def test_the_import_command_fails_naming_the_reason_and_applies_nothing(db, tmp_path, monkeypatch):
+    def collide(rows, tally, today):
+        raise IntegrityError("duplicate key")
+
+    monkeypatch.setattr(imports, "_accounts_apply", collide)
+    path = tmp_path / "accounts.csv"
+    path.write_bytes(csv_bytes([account_row(1)]))
+
+    with translation.override("en"), pytest.raises(CommandError, match="collided with the import"):
+        call_command("import_accounts", str(path))
+
+    assert ImportBatch.objects.get().status == "failed"
+    assert CardAccount.objects.count() == 0
+
+
+# --- The pages -------------------------------------------------------------------------------------
+
+PAGE = "/cases/imports/"
+
+
+def test_an_upload_on_the_page_queues_the_import_and_shows_its_batch(as_user, supervisor, queue_now):
+    client = as_user(supervisor)
+
+    with queue_now():
+        response = client.post(PAGE, {"file": upload(csv_bytes([account_row(1), account_row(2, mobile="1")]))["file"]})
+
+    batch = ImportBatch.objects.get()
+    assert response.status_code == 302 and response["Location"] == f"/cases/imports/{batch.pk}/"
+    page = client.get(response["Location"])
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert 'data-state="done"' in html and "hx-trigger" not in html
+    assert f'href="/api/v1/imports/{batch.pk}/errors.csv"' in html
+    assert "<script" not in html.split("<main", 1)[-1]
+
+
+def test_a_running_batch_polls_its_status_fragment(as_user, supervisor):
+    batch = ImportBatch.objects.create(
+        kind="accounts", status="running", filename="a.csv", sha256="2" * 64, rows_total=1000, rows=250
+    )
+
+    fragment = as_user(supervisor).get(f"/cases/imports/{batch.pk}/", HTTP_HX_REQUEST="true")
+
+    html = fragment.content.decode()
+    assert "<html" not in html
+    assert f'hx-get="/cases/imports/{batch.pk}/"' in html and 'hx-trigger="every 1s"' in html
+    assert 'max="1000" value="250"' in html
+    assert "250 of 1000 rows" in html
+
+
+def test_a_failed_batch_page_says_why(as_user, supervisor):
+    batch = ImportBatch.objects.create(
+        kind="accounts", status="failed", failure_code="worker_lost", filename="a.csv", sha256="3" * 64
+    )
+
+    html = as_user(supervisor).get(f"/cases/imports/{batch.pk}/").content.decode()
+
+    assert "The worker running the import stopped" in html
+    assert "hx-trigger" not in html
+
+
+@pytest.mark.parametrize(
+    "data, status, shown",
+    [
+        (csv_bytes([account_row(1, nickname="x")], header=[*HEADER, "nickname"]), 400, "does not know: nickname"),
+        (csv_bytes([account_row(1)], header=[*HEADER, "mobile"]), 400, "more than once: mobile"),
+        (csv_bytes([account_row(n) for n in range(1, 9)]), 413, "an import takes at most 1000"),
+    ],
+)
+def test_the_page_refuses_a_bad_or_oversized_file_saying_why(as_user, supervisor, settings, data, status, shown):
+    settings.IMPORT_MAX_BYTES = 1000
+
+    response = as_user(supervisor).post(PAGE, {"file": upload(data)["file"]})
+
+    assert response.status_code == status
+    assert shown in response.content.decode()
+    assert ImportBatch.objects.count() == 0
+
+
+def test_collectors_cannot_open_the_import_pages(as_user, collector):
+    batch = ImportBatch.objects.create(kind="accounts", status="done", filename="a.csv", sha256="4" * 64)
+
+    assert as_user(collector).get(PAGE).status_code == 403
+    assert as_user(collector).get(f"/cases/imports/{batch.pk}/").status_code == 403

@@ -1,5 +1,5 @@
-"""Settings of the reminder tests' workers: the project's, with every task they send on the test's own queue
-(the daily job hands each reminder, and each reminder its SMS, to further tasks)."""
+"""Settings of integration tests' workers: the project's, with every task they send on the test's own queue
+(the daily job hands each reminder, and each reminder its SMS, to further tasks; a busy import retries)."""
 
 import os
 
