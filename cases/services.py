@@ -35,6 +35,7 @@ from cases.models import (
 from cases.selectors import team_load
 from cases.signals import payment_recorded
 from compliance import audit
+from compliance.reasons import ReasonCode, reason_stored
 from config.errors import Conflict, DomainError
 
 
@@ -117,29 +118,33 @@ def _require_possible(case: Case, name: str, method) -> None:
         raise TransitionRefused("; ".join(g["detail"] for g in guards), code=code, details=guards)
 
 
-def _apply_transition(*, case: Case, name: str, actor: User | None, reason: str) -> CaseTransition:
+def _apply_transition(
+    *, case: Case, name: str, actor: User | None, reason: str, reason_code: str = "", reason_params: dict | None = None
+) -> CaseTransition:
     """Run a transition on a case already locked by the caller; save, record and audit it."""
     method = _transition_method(case, name)
     _require_possible(case, name, method)
     source = case.status
     method()
     case.save()
+    reason_params = reason_params or {}
     step = CaseTransition.objects.create(
-        case=case, name=name, source=source, target=case.status, actor=actor, reason=reason
+        case=case, name=name, source=source, target=case.status, actor=actor, reason=reason,
+        reason_code=reason_code, reason_params=reason_params,
     )
-    audit.record(
-        actor=actor,
-        action=f"case.{name}",
-        target=case,
-        changes={"status": [source, case.status]},
-        reason=reason,
-    )
+    changes = {"status": [source, case.status]}
+    if reason_code:
+        changes.update(reason_code=reason_code, reason_params=reason_params)
+    audit.record(actor=actor, action=f"case.{name}", target=case, changes=changes, reason=reason)
     return step
 
 
-def case_transition(*, case_id: int, name: str, actor: User, reason: str = "") -> Case:
-    """Run one FSM transition for a person on a locked row; record it."""
-    reason = reason.strip()
+def case_transition(
+    *, case_id: int, name: str, actor: User, reason: str = "", reason_code: str = "", reason_params: dict | None = None
+) -> Case:
+    """Run one FSM transition for a person on a locked row; record it. A reason the system words for them is a
+    `reason_code` with its parameters (compliance.reasons) instead of a typed `reason`."""
+    reason = reason_stored(reason_code, reason_params) if reason_code else reason.strip()
     with transaction.atomic():
         case = Case.objects.select_for_update(of=("self",)).select_related("account").get(pk=case_id)
         method = _transition_method(case, name)
@@ -149,15 +154,21 @@ def case_transition(*, case_id: int, name: str, actor: User, reason: str = "") -
             raise PermissionDenied(_("Your role may not take “%(name)s”.") % {"name": TRANSITION_LABELS[name]})
         if name in Case.REASON_REQUIRED and not reason:
             raise ReasonRequired(_("“%(name)s” needs a reason.") % {"name": TRANSITION_LABELS[name]})
-        _apply_transition(case=case, name=name, actor=actor, reason=reason)
+        _apply_transition(
+            case=case, name=name, actor=actor, reason=reason, reason_code=reason_code, reason_params=reason_params
+        )
     return case
 
 
-def case_transition_by_system(*, case_id: int, name: str, reason: str = "") -> Case:
-    """A transition the system takes (payments, nightly jobs); no user permission applies."""
+def case_transition_by_system(*, case_id: int, name: str, reason_code: str, reason_params: dict | None = None) -> Case:
+    """A transition the system takes (payments, nightly jobs); no user permission applies. Its reason is a code
+    with parameters (compliance.reasons), put into words in each reader's language."""
+    reason = reason_stored(reason_code, reason_params)
     with transaction.atomic():
         case = Case.objects.select_for_update(of=("self",)).select_related("account").get(pk=case_id)
-        _apply_transition(case=case, name=name, actor=None, reason=reason)
+        _apply_transition(
+            case=case, name=name, actor=None, reason=reason, reason_code=reason_code, reason_params=reason_params
+        )
     return case
 
 
@@ -592,7 +603,7 @@ def _settle_paid_cases(*, account_ids: Iterable[int] | None = None) -> int:
         paid = paid.filter(account_id__in=list(account_ids))
     settled = 0
     for case_id in paid.values_list("pk", flat=True).iterator(chunk_size=2000):
-        case_transition_by_system(case_id=case_id, name="settle", reason=_("Overdue amount paid in full."))
+        case_transition_by_system(case_id=case_id, name="settle", reason_code=ReasonCode.OVERDUE_PAID)
         settled += 1
     return settled
 

@@ -22,6 +22,7 @@ from cases.services import case_evidence_record, case_transition
 from compliance import audit
 from compliance.models import ContactDecision, Hold, ScreeningHit
 from compliance.policy import ContactFact, DebtorFacts, HoldFact, Outcome, Party, Purpose, evaluate
+from compliance.reasons import ReasonCode, source_text
 from compliance.selectors import active_holds, active_policy
 from compliance.services import ScreeningBlocked, decision_record, hold_set, text_screen
 from config.errors import Conflict, DomainError
@@ -314,12 +315,18 @@ def _screen_note(*, contact: Contact, actor) -> None:
 def _follow_outcome(*, case: Case, contact: Contact, actor) -> None:
     """What an outcome does to the case: a first conversation moves it on; a dispute holds it."""
     if contact.is_conversation and case.status == CaseStatus.NOTIFY:
-        case_transition(case_id=case.pk, name="record_first_contact", actor=actor, reason=contact.get_outcome_display())
+        case_transition(
+            case_id=case.pk,
+            name="record_first_contact",
+            actor=actor,
+            reason_code=ReasonCode.CONTACT_OUTCOME,
+            reason_params={"outcome": source_text(contact.get_outcome_display())},
+        )
     if (
         contact.outcome == Outcome.DISPUTE_RAISED
         and not active_holds(case_id=case.pk).filter(kind=Hold.Kind.DISPUTE).exists()
     ):
-        hold_set(case_id=case.pk, kind=Hold.Kind.DISPUTE, reason=_("Dispute raised in a contact."), actor=None)
+        hold_set(case_id=case.pk, kind=Hold.Kind.DISPUTE, reason_code=ReasonCode.DISPUTE_IN_CONTACT, actor=None)
 
 
 # --- The outbox ------------------------------------------------------------------------------------

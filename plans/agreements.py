@@ -22,6 +22,7 @@ from cases.services import case_transition_by_system
 from compliance import audit
 from compliance.masking import mask_national_id
 from compliance.models import AuditEvent, Hold
+from compliance.reasons import ReasonCode
 from compliance.services import hold_set
 from config.errors import Conflict, DomainError
 from negotiation import letters
@@ -376,10 +377,10 @@ def _agreement_keep(*, agreement: Agreement, offer: Offer, case: Case, account: 
     others = Offer.objects.filter(case=case, status__in=Offer.OPEN).exclude(pk=offer.pk)
     withdrawn = list(others.values_list("pk", flat=True))
     others.update(status=Offer.Status.WITHDRAWN)
-    reason = _("Agreement %(number)s signed by the cardholder in the portal.") % {"number": agreement.number}
-    case_transition_by_system(case_id=case.pk, name="sign_agreement", reason=reason)
-    case_transition_by_system(case_id=case.pk, name="start_follow_up", reason=reason)
-    hold_set(case_id=case.pk, kind=Hold.Kind.AGREEMENT_IN_FORCE, reason=reason, actor=None)
+    signed = {"reason_code": ReasonCode.AGREEMENT_SIGNED, "reason_params": {"number": agreement.number}}
+    case_transition_by_system(case_id=case.pk, name="sign_agreement", **signed)
+    case_transition_by_system(case_id=case.pk, name="start_follow_up", **signed)
+    hold_set(case_id=case.pk, kind=Hold.Kind.AGREEMENT_IN_FORCE, actor=None, **signed)
     PortalEvent.objects.create(
         link=link,
         case=case,

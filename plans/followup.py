@@ -28,6 +28,7 @@ from cases.services import case_evidence_record, case_transition_by_system
 from compliance import audit
 from compliance.models import Hold
 from compliance.policy import Purpose
+from compliance.reasons import ReasonCode
 from compliance.services import hold_lift
 from config.errors import Conflict, DomainError
 from negotiation.models import Channel, FollowUpTask
@@ -65,11 +66,11 @@ def _lock_for_agreement(agreement_id: int) -> tuple[CardAccount, Case, Agreement
     return account, case, agreement
 
 
-def _agreement_hold_lift(*, case_id: int, reason: str) -> None:
+def _agreement_hold_lift(*, case_id: int, reason_code: str, number: str) -> None:
     for hold_id in Hold.objects.filter(
         case_id=case_id, kind=Hold.Kind.AGREEMENT_IN_FORCE, lifted_at__isnull=True
     ).values_list("pk", flat=True):
-        hold_lift(hold_id=hold_id, reason=reason, actor=None)
+        hold_lift(hold_id=hold_id, reason_code=reason_code, reason_params={"number": number}, actor=None)
 
 
 # --- Payments ------------------------------------------------------------------------------------
@@ -184,11 +185,10 @@ def agreement_complete(*, agreement_id: int) -> Agreement:
             case_transition_by_system(
                 case_id=case.pk,
                 name="complete",
-                reason=_("Every installment of agreement %(number)s was paid.") % {"number": agreement.number},
+                reason_code=ReasonCode.AGREEMENT_PAID,
+                reason_params={"number": agreement.number},
             )
-        _agreement_hold_lift(
-            case_id=case.pk, reason=_("Agreement %(number)s was completed.") % {"number": agreement.number}
-        )
+        _agreement_hold_lift(case_id=case.pk, reason_code=ReasonCode.AGREEMENT_COMPLETED, number=agreement.number)
         from plans.tasks import send_agreement_thanks
 
         send_agreement_thanks.delay_on_commit(agreement.pk)
@@ -303,12 +303,10 @@ def agreement_breach(*, agreement_id: int, today: date | None = None) -> Agreeme
             case_transition_by_system(
                 case_id=case.pk,
                 name="breach",
-                reason=_("%(count)d installments of agreement %(number)s were missed.")
-                % {"count": agreement.missed_count, "number": agreement.number},
+                reason_code=ReasonCode.INSTALLMENTS_MISSED,
+                reason_params={"count": agreement.missed_count, "number": agreement.number},
             )
-        _agreement_hold_lift(
-            case_id=case.pk, reason=_("Agreement %(number)s was breached.") % {"number": agreement.number}
-        )
+        _agreement_hold_lift(case_id=case.pk, reason_code=ReasonCode.AGREEMENT_BREACHED, number=agreement.number)
         if case.is_open:
             task_create(
                 case_id=case.pk,

@@ -17,6 +17,7 @@ from cases.models import Case, CaseStatus
 from cases.selectors import visible_cases
 from cases.services import case_transition
 from compliance import audit
+from compliance.reasons import ReasonCode
 from config.errors import Conflict, DomainError
 from negotiation.models import FollowUpTask
 from negotiation.services import task_create
@@ -306,7 +307,7 @@ def offer_create(
             _affordability_check(override, schedule.largest_installment, disposable)
         reasons = approval_reasons(terms=terms, limit=authority_for(actor), today=today)
         if case.status == CaseStatus.VERIFICATION:
-            case_transition(case_id=case.pk, name="propose_plan", actor=actor, reason=_("Repayment plan offered."))
+            case_transition(case_id=case.pk, name="propose_plan", actor=actor, reason_code=ReasonCode.PLAN_OFFERED)
         offer = Offer.objects.create(
             case=case,
             kind=kind,
