@@ -22,7 +22,7 @@ from accounts.models import Role
 from cases.api import WorklistFilterSerializer
 from cases.forms import ClassificationPolicyForm, ReassignForm, TransitionForm, WilfulDecisionForm
 from cases.models import Bucket, Case, CaseStatus, Classification, ClassificationPolicy
-from cases.selectors import case_timeline, team_table, visible_cases, wilful_queue, worklist_for
+from cases.selectors import team_table, visible_cases, wilful_queue, worklist_for
 from cases.services import (
     case_confirm_wilful,
     case_dismiss_wilful,
@@ -164,7 +164,6 @@ def case_header_context(user, case: Case) -> dict:
 def _case_context(request, case: Case, **extra) -> dict:
     return {
         **case_header_context(request.user, case),
-        "timeline": case_timeline(case=case),
         "decides_wilful": _is_supervisor(request.user),
         "wilful_form": WilfulDecisionForm(),
         **_hold_permissions(request.user),
