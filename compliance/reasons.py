@@ -26,6 +26,16 @@ class ReasonCode:
     COMPLAINT_RESOLVED = "complaint_resolved"
     PLAN_OFFERED = "plan_offered"
     CONTACT_OUTCOME = "contact_outcome"
+    # Notes of the follow-up tasks the system makes.
+    PROMISE_REVIEW = "promise_review"
+    AGREEMENT_REVISIT = "agreement_revisit"
+    AGREEMENT_BREACH_CALL = "agreement_breach_call"
+    STRATEGY_STEP = "strategy_step"
+    COUNTER_OFFER_UNJUDGED = "counter_offer_unjudged"
+    COUNTER_OFFER_AFFORDABLE = "counter_offer_affordable"
+    COUNTER_OFFER_UNAFFORDABLE = "counter_offer_unaffordable"
+    OFFER_APPROVED = "offer_approved"
+    OFFER_REJECTED = "offer_rejected"
 
 
 @dataclass(frozen=True)
@@ -48,6 +58,37 @@ REASONS: dict[str, SystemReason] = {
     ReasonCode.COMPLAINT_RESOLVED: SystemReason(_("Complaint #%(number)s resolved.")),
     ReasonCode.PLAN_OFFERED: SystemReason(_("Repayment plan offered.")),
     ReasonCode.CONTACT_OUTCOME: SystemReason(_("Contact: %(outcome)s"), translated=("outcome",)),
+    ReasonCode.PROMISE_REVIEW: SystemReason(
+        _("Promise of %(amount)s due %(date)s: %(status)s."), translated=("status",)
+    ),
+    ReasonCode.AGREEMENT_REVISIT: SystemReason(_("Revisit: agreement %(number)s was kept.")),
+    ReasonCode.AGREEMENT_BREACH_CALL: SystemReason(_("Agreement %(number)s breached: call the cardholder.")),
+    ReasonCode.STRATEGY_STEP: SystemReason(_("Contact strategy: %(action)s"), translated=("action",)),
+    ReasonCode.COUNTER_OFFER_UNJUDGED: SystemReason(
+        _(
+            "Counter-offer from the portal: %(amount)s a month for %(months)d months "
+            "(no verified disposable income yet)."
+        )
+    ),
+    ReasonCode.COUNTER_OFFER_AFFORDABLE: SystemReason(
+        _(
+            "Counter-offer from the portal: %(amount)s a month for %(months)d months "
+            "(within the verified disposable income of %(income)s)."
+        )
+    ),
+    ReasonCode.COUNTER_OFFER_UNAFFORDABLE: SystemReason(
+        _(
+            "Counter-offer from the portal: %(amount)s a month for %(months)d months "
+            "(above the verified disposable income of %(income)s)."
+        )
+    ),
+    ReasonCode.OFFER_APPROVED: SystemReason(
+        _("Offer approved: %(kind)s, %(months)s months, largest installment %(amount)s."), translated=("kind",)
+    ),
+    ReasonCode.OFFER_REJECTED: SystemReason(
+        _("Offer rejected: %(kind)s, %(months)s months, largest installment %(amount)s. %(reason)s"),
+        translated=("kind",),
+    ),
 }
 
 

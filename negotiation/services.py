@@ -22,7 +22,7 @@ from cases.services import case_evidence_record, case_transition
 from compliance import audit
 from compliance.models import ContactDecision, Hold, ScreeningHit
 from compliance.policy import ContactFact, DebtorFacts, HoldFact, Outcome, Party, Purpose, evaluate
-from compliance.reasons import ReasonCode, source_text
+from compliance.reasons import ReasonCode, reason_stored, source_text
 from compliance.selectors import active_holds, active_policy
 from compliance.services import ScreeningBlocked, decision_record, hold_set, text_screen
 from config.errors import Conflict, DomainError
@@ -844,11 +844,11 @@ def promises_judge(*, today: date | None = None) -> dict[str, int]:
                     due_on=today,
                     actor=None,
                     source=FollowUpTask.Source.PROMISE,
-                    note=_("Promise of %(amount)s due %(date)s: %(status)s.")
-                    % {
-                        "amount": promise.amount,
+                    note_code=ReasonCode.PROMISE_REVIEW,
+                    note_params={
+                        "amount": str(promise.amount),
                         "date": promise.due_on.isoformat(),
-                        "status": promise.get_status_display(),
+                        "status": source_text(promise.get_status_display()),
                     },
                 )
         counts[promise.status] += 1
@@ -887,8 +887,13 @@ def task_create(
     note: str = "",
     assigned_to_id: int | None = None,
     source: str = FollowUpTask.Source.MANUAL,
+    note_code: str = "",
+    note_params: dict | None = None,
 ) -> FollowUpTask:
-    """A follow-up task on a case, for its collector unless someone else is named."""
+    """A follow-up task on a case, for its collector unless someone else is named. A note the system words is a
+    `note_code` with parameters (compliance.reasons), read in each reader's language."""
+    note_params = note_params or {}
+    note = reason_stored(note_code, note_params) if note_code else note
     role_require(actor, TASK_ROLES, _("Your role does not create follow-up tasks."), system_allowed=True)
     if kind not in FollowUpTask.Kind.values:
         raise DomainError(_("Choose a kind of task."), code=TaskError.INVALID_KIND)
@@ -901,6 +906,8 @@ def task_create(
             kind=kind,
             due_on=due_on,
             note=note.strip()[:300],
+            note_code=note_code,
+            note_params=note_params,
             source=source,
             created_by=actor,
             assigned_to_id=assigned_to_id or case.assigned_to_id,
@@ -1062,7 +1069,9 @@ def strategy_tasks_create(*, today: date | None = None) -> int:
                 strategy_step_id=due.step.id,
                 kind=TASK_KIND_FOR_ACTION.get(due.step.action, FollowUpTask.Kind.OTHER),
                 due_on=due.due_on,
-                note=str(ContactStrategy.Action(due.step.action).label),
+                note=reason_stored(ReasonCode.STRATEGY_STEP, {"action": source_text(due.step.get_action_display())}),
+                note_code=ReasonCode.STRATEGY_STEP,
+                note_params={"action": source_text(due.step.get_action_display())},
                 source=FollowUpTask.Source.STRATEGY,
             )
             for case in chunk

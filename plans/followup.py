@@ -180,7 +180,8 @@ def agreement_complete(*, agreement_id: int) -> Agreement:
                 kind=FollowUpTask.Kind.REVISIT,
                 due_on=timezone.localdate() + timedelta(days=settings.REVISIT_AFTER_DAYS),
                 actor=None,
-                note=_("Revisit: agreement %(number)s was kept.") % {"number": agreement.number},
+                note_code=ReasonCode.AGREEMENT_REVISIT,
+                note_params={"number": agreement.number},
             )
             case_transition_by_system(
                 case_id=case.pk,
@@ -313,7 +314,8 @@ def agreement_breach(*, agreement_id: int, today: date | None = None) -> Agreeme
                 kind=FollowUpTask.Kind.CALL,
                 due_on=today,
                 actor=None,
-                note=_("Agreement %(number)s breached: call the cardholder.") % {"number": agreement.number},
+                note_code=ReasonCode.AGREEMENT_BREACH_CALL,
+                note_params={"number": agreement.number},
             )
         # Like a broken promise to pay: only an installment on which nothing at all was paid counts.
         for installment in agreement.installments.filter(status=Installment.Status.MISSED, paid_amount=0):

@@ -280,3 +280,26 @@ def test_known_system_texts_map_to_codes_in_either_language():
     assert chinese != "Agreement AG9 was completed."
     assert reason_match(chinese) == ("agreement_completed", {"number": "AG9"})
     assert reason_match("the cardholder moved abroad") is None
+
+
+def test_a_task_note_the_system_wrote_follows_the_reader_and_a_typed_one_stays(team, collector):
+    from django.utils import translation
+
+    from negotiation.models import FollowUpTask
+    from negotiation.services import task_create
+
+    case = case_in("first_contact", team=team, assigned_to=collector)
+    system = task_create(
+        case_id=case.pk, kind=FollowUpTask.Kind.CALL, due_on=date.today(), actor=None,
+        note_code=ReasonCode.AGREEMENT_BREACH_CALL, note_params={"number": "AG7"},
+    )
+    typed = task_create(
+        case_id=case.pk, kind=FollowUpTask.Kind.CALL, due_on=date.today(), actor=collector, note="Agreement AG7"
+    )
+
+    with translation.override("en"):
+        assert system.note_text == "Agreement AG7 breached: call the cardholder."
+        assert typed.note_text == "Agreement AG7"
+    with translation.override("zh-hans"):
+        assert system.note_text == system.note != "Agreement AG7 breached: call the cardholder."
+        assert typed.note_text == "Agreement AG7"
