@@ -1039,6 +1039,11 @@ def last_contact_days(case: Case) -> dict[str, date]:
     return found
 
 
+def _strategy_note(action: str) -> dict:
+    """The parameters of a strategy task's note: the step's action as its label's source text."""
+    return {"action": source_text(ContactStrategy.Action(action).label)}
+
+
 def strategy_tasks_create(*, today: date | None = None) -> int:
     """Daily: a task for each due strategy step of each open, assigned case; one per (case, step, due date),
     however often it runs. Returns how many tasks were created."""
@@ -1069,9 +1074,9 @@ def strategy_tasks_create(*, today: date | None = None) -> int:
                 strategy_step_id=due.step.id,
                 kind=TASK_KIND_FOR_ACTION.get(due.step.action, FollowUpTask.Kind.OTHER),
                 due_on=due.due_on,
-                note=reason_stored(ReasonCode.STRATEGY_STEP, {"action": source_text(due.step.get_action_display())}),
+                note=reason_stored(ReasonCode.STRATEGY_STEP, _strategy_note(due.step.action)),
                 note_code=ReasonCode.STRATEGY_STEP,
-                note_params={"action": source_text(due.step.get_action_display())},
+                note_params=_strategy_note(due.step.action),
                 source=FollowUpTask.Source.STRATEGY,
             )
             for case in chunk
