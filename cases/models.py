@@ -11,6 +11,7 @@ from django_fsm import ConcurrentTransitionMixin, FSMField, FSMModelMixin, trans
 
 from accounts.models import Role
 from cases import classification as rules
+from compliance.reasons import reason_text
 
 MONEY = {"max_digits": 14, "decimal_places": 2}
 NOT_NEGATIVE = [MinValueValidator(Decimal("0.00"))]
@@ -536,6 +537,10 @@ class CaseTransition(models.Model):
     target = models.CharField(max_length=20, choices=CaseStatus.choices)
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT)
     reason = models.TextField(blank=True)
+    # A reason the system wrote: its code and parameters (compliance.reasons); `reason` keeps the text in the
+    # bank's language. Empty for what a person typed.
+    reason_code = models.CharField(max_length=40, blank=True)
+    reason_params = models.JSONField(default=dict, blank=True)
     at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -544,6 +549,11 @@ class CaseTransition(models.Model):
 
     def __str__(self) -> str:
         return f"{self.case_id}: {self.source} → {self.target}"
+
+    @property
+    def reason_text(self) -> str:
+        """The reason in the reader's language when the system wrote it; as typed otherwise."""
+        return reason_text(self.reason_code, self.reason_params, self.reason)
 
 
 class CaseEvidence(models.Model):

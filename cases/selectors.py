@@ -1,7 +1,8 @@
-"""Reads of cases: who may see what, the worklist, a case with its timeline."""
+"""Reads of cases: who may see what, the worklist, teams and the wilful queue (the case timeline, which reads
+every app, is reporting.timeline)."""
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 
 from django.apps import apps
@@ -156,43 +157,3 @@ def wilful_queue(*, user) -> QuerySet[Case]:
         .select_related("account__debtor", "assigned_to")
         .order_by("opened_at", "pk")
     )
-
-
-@dataclass(frozen=True)
-class TimelineEntry:
-    at: datetime
-    kind: str  # "transition", "payment", "evidence", "contact" or "message"
-    item: object
-
-
-TIMELINE_LIMIT = 100
-
-
-def case_timeline(*, case: Case, limit: int = TIMELINE_LIMIT) -> list[TimelineEntry]:
-    """Transitions, payments, wilful evidence, contacts and messages of a case, newest first; five queries,
-    `limit` of each. Contacts and messages are read through the case's reverse relations (cases does not
-    import negotiation)."""
-    from cases.models import CaseEvidence, CaseTransition, Payment
-
-    zone = timezone.get_current_timezone()
-    entries = [
-        TimelineEntry(step.at, "transition", step)
-        for step in CaseTransition.objects.filter(case=case).select_related("actor")[:limit]
-    ]
-    entries += [
-        TimelineEntry(payment.paid_at, "payment", payment)
-        for payment in Payment.objects.filter(account_id=case.account_id)[:limit]
-    ]
-    entries += [
-        TimelineEntry(datetime.combine(fact.occurred_on, time.min, tzinfo=zone), "evidence", fact)
-        for fact in CaseEvidence.objects.filter(case=case).select_related("recorded_by")[:limit]
-    ]
-    entries += [
-        TimelineEntry(contact.at, "contact", contact)
-        for contact in case.contacts.select_related("recorded_by").order_by("-at", "-pk")[:limit]
-    ]
-    entries += [
-        TimelineEntry(message.created_at, "message", message)
-        for message in case.messages.order_by("-created_at", "-pk")[:limit]
-    ]
-    return sorted(entries, key=lambda entry: entry.at, reverse=True)

@@ -82,7 +82,7 @@ class CaseDetailSerializer(CaseListSerializer):
                 "source": step.source,
                 "target": step.target,
                 "actor": step.actor.username if step.actor else None,
-                "reason": step.reason,
+                "reason": step.reason_text,
                 "at": step.at,
             }
             for step in case.transitions.select_related("actor")

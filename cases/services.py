@@ -35,6 +35,7 @@ from cases.models import (
 from cases.selectors import team_load
 from cases.signals import payment_recorded
 from compliance import audit
+from compliance.reasons import ReasonCode, reason_stored
 from config.errors import Conflict, DomainError
 
 
@@ -137,7 +138,14 @@ def _require_possible(case: Case, name: str, *, system: bool = False) -> None:
 
 
 def _apply_transition(
-    *, case: Case, name: str, actor: User | None, reason: str, system: bool = False
+    *,
+    case: Case,
+    name: str,
+    actor: User | None,
+    reason: str,
+    reason_code: str = "",
+    reason_params: dict | None = None,
+    system: bool = False,
 ) -> CaseTransition:
     """Run a transition on a case already locked by the caller; save, record and audit it."""
     method = _transition_method(case, name)
@@ -145,16 +153,15 @@ def _apply_transition(
     source = case.status
     method()
     case.save()
+    reason_params = reason_params or {}
     step = CaseTransition.objects.create(
-        case=case, name=name, source=source, target=case.status, actor=actor, reason=reason
+        case=case, name=name, source=source, target=case.status, actor=actor, reason=reason,
+        reason_code=reason_code, reason_params=reason_params,
     )
-    audit.record(
-        actor=actor,
-        action=f"case.{name}",
-        target=case,
-        changes={"status": [source, case.status]},
-        reason=reason,
-    )
+    changes = {"status": [source, case.status]}
+    if reason_code:
+        changes.update(reason_code=reason_code, reason_params=reason_params)
+    audit.record(actor=actor, action=f"case.{name}", target=case, changes=changes, reason=reason)
     return step
 
 
@@ -162,9 +169,12 @@ def _locked_case(case_id: int) -> Case:
     return Case.objects.select_for_update(of=("self",)).select_related("account").get(pk=case_id)
 
 
-def case_transition(*, case_id: int, name: str, actor: User, reason: str = "") -> Case:
-    """Run one FSM transition for a person on a locked row; record it."""
-    reason = reason.strip()
+def case_transition(
+    *, case_id: int, name: str, actor: User, reason: str = "", reason_code: str = "", reason_params: dict | None = None
+) -> Case:
+    """Run one FSM transition for a person on a locked row; record it. A reason the system words for them is a
+    `reason_code` with its parameters (compliance.reasons) instead of a typed `reason`."""
+    reason = reason_stored(reason_code, reason_params) if reason_code else reason.strip()
     with transaction.atomic():
         service = _PERSON_TRANSITION_SERVICES.get(name)
         if service is not None:
@@ -184,21 +194,41 @@ def case_transition(*, case_id: int, name: str, actor: User, reason: str = "") -
             service(case_id=case.pk, actor=actor, reason=reason)
             case.refresh_from_db()
         else:
-            _apply_transition(case=case, name=name, actor=actor, reason=reason)
+            _apply_transition(
+                case=case, name=name, actor=actor, reason=reason, reason_code=reason_code, reason_params=reason_params
+            )
     return case
 
 
 def case_transition_by_system(
-    *, case_id: int, name: str, reason: str = "", decided_by: User | None = None
+    *,
+    case_id: int,
+    name: str,
+    reason_code: str = "",
+    reason_params: dict | None = None,
+    reason: str = "",
+    decided_by: User | None = None,
 ) -> Case:
     """A transition the system takes on a fact (signing, payments, nightly jobs); no user permission applies, only
-    Case.SYSTEM_TRANSITIONS are taken, and their SYSTEM_CONDITIONS must hold. `decided_by` is the person whose
-    decision, already checked by case_transition, a registered service carries out: recorded as the actor."""
+    Case.SYSTEM_TRANSITIONS are taken, and their SYSTEM_CONDITIONS must hold. Its reason is a code with parameters
+    (compliance.reasons), put into words in each reader's language; `decided_by` is the person whose decision,
+    already checked by case_transition, a registered service carries out: recorded as the actor, with the reason
+    they typed."""
     if name not in Case.SYSTEM_TRANSITIONS:
         raise PermissionDenied(f"the system does not take {name!r}")
+    if reason_code:
+        reason = reason_stored(reason_code, reason_params)
     with transaction.atomic():
         case = _locked_case(case_id)
-        _apply_transition(case=case, name=name, actor=decided_by, reason=reason, system=decided_by is None)
+        _apply_transition(
+            case=case,
+            name=name,
+            actor=decided_by,
+            reason=reason,
+            reason_code=reason_code,
+            reason_params=reason_params,
+            system=decided_by is None,
+        )
     return case
 
 
@@ -633,7 +663,7 @@ def _settle_paid_cases(*, account_ids: Iterable[int] | None = None) -> int:
         paid = paid.filter(account_id__in=list(account_ids))
     settled = 0
     for case_id in paid.values_list("pk", flat=True).iterator(chunk_size=2000):
-        case_transition_by_system(case_id=case_id, name="settle", reason=_("Overdue amount paid in full."))
+        case_transition_by_system(case_id=case_id, name="settle", reason_code=ReasonCode.OVERDUE_PAID)
         settled += 1
     return settled
 

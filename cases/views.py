@@ -30,7 +30,7 @@ from cases.forms import (
 )
 from cases.imports import ImportFileRefused, failure_message, import_batch_queue
 from cases.models import Bucket, Case, CaseStatus, Classification, ClassificationPolicy, ImportBatch
-from cases.selectors import case_timeline, team_table, visible_cases, wilful_queue, worklist_for
+from cases.selectors import team_table, visible_cases, wilful_queue, worklist_for
 from cases.services import (
     case_confirm_wilful,
     case_dismiss_wilful,
@@ -172,7 +172,6 @@ def case_header_context(user, case: Case) -> dict:
 def _case_context(request, case: Case, **extra) -> dict:
     return {
         **case_header_context(request.user, case),
-        "timeline": case_timeline(case=case),
         "decides_wilful": _is_supervisor(request.user),
         "wilful_form": WilfulDecisionForm(),
         **_hold_permissions(request.user),

@@ -6,6 +6,8 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from compliance.reasons import reason_text
+
 
 class AuditEventQuerySet(models.QuerySet):
     def update(self, **kwargs):
@@ -167,6 +169,12 @@ class Hold(models.Model):
     )
     lifted_at = models.DateTimeField(_("lifted"), null=True, blank=True)
     lift_reason = models.TextField(_("why lifted"), blank=True)
+    # Reasons the system wrote, as a code and parameters (compliance.reasons); the text fields keep them in
+    # the bank's language. Empty for what a person typed.
+    reason_code = models.CharField(max_length=40, blank=True)
+    reason_params = models.JSONField(default=dict, blank=True)
+    lift_reason_code = models.CharField(max_length=40, blank=True)
+    lift_reason_params = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["-set_at", "-pk"]
@@ -181,6 +189,15 @@ class Hold(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} ({self.case_id})"
+
+    @property
+    def reason_text(self) -> str:
+        """Why it was set, in the reader's language when the system set it; as typed otherwise."""
+        return reason_text(self.reason_code, self.reason_params, self.reason)
+
+    @property
+    def lift_reason_text(self) -> str:
+        return reason_text(self.lift_reason_code, self.lift_reason_params, self.lift_reason)
 
 
 class ContactDecision(models.Model):

@@ -21,6 +21,7 @@ from compliance import audit, lexicon, masking, screening
 from compliance import complaints as sla
 from compliance.models import AuditEvent, Complaint, ContactDecision, ContactPolicy, Hold, ScreeningHit, ScreeningTerm
 from compliance.policy import CN_RULES, US_RULES, Decision, PolicyRules
+from compliance.reasons import ReasonCode, reason_stored, source_text
 from compliance.selectors import active_policy, case_scope
 from config.errors import Conflict, DomainError
 
@@ -110,10 +111,21 @@ def _check_role(actor, allowed_roles: set) -> None:
     raise PermissionDenied(_("Your role may not do this with this kind of hold."))
 
 
-def hold_set(*, case_id: int, kind: str, reason: str, actor=None, expires_at: datetime | None = None) -> Hold:
-    """Put a hold on a case; contact stops until it is lifted. One active hold per kind."""
+def hold_set(
+    *,
+    case_id: int,
+    kind: str,
+    reason: str = "",
+    actor=None,
+    expires_at: datetime | None = None,
+    reason_code: str = "",
+    reason_params: dict | None = None,
+) -> Hold:
+    """Put a hold on a case; contact stops until it is lifted. One active hold per kind. The system gives a
+    `reason_code` with parameters (compliance.reasons) rather than a typed `reason`."""
     _check_role(actor, HOLD_SETTERS[kind])
-    reason = reason.strip()
+    reason_params = reason_params or {}
+    reason = reason_stored(reason_code, reason_params) if reason_code else reason.strip()
     if not reason:
         raise DomainError(_("A hold needs a reason."), code=ErrorCode.REASON_REQUIRED)
     now = timezone.now()
@@ -122,24 +134,24 @@ def hold_set(*, case_id: int, kind: str, reason: str, actor=None, expires_at: da
     try:
         with transaction.atomic():
             hold = Hold.objects.create(
-                case_id=case_id, kind=kind, reason=reason, set_by=actor, set_at=now, expires_at=expires_at
+                case_id=case_id, kind=kind, reason=reason, set_by=actor, set_at=now, expires_at=expires_at,
+                reason_code=reason_code, reason_params=reason_params,
             )
-            audit.record(
-                actor=actor,
-                action="hold.set",
-                target=hold,
-                case_id=case_id,
-                changes={"kind": kind, "expires_at": expires_at},
-                reason=reason,
-            )
+            changes = {"kind": kind, "expires_at": expires_at}
+            if reason_code:
+                changes.update(reason_code=reason_code, reason_params=reason_params)
+            audit.record(actor=actor, action="hold.set", target=hold, case_id=case_id, changes=changes, reason=reason)
     except IntegrityError as exc:
         raise Conflict(_("This case already has an active hold of that kind."), code=ErrorCode.HOLD_EXISTS) from exc
     return hold
 
 
-def hold_lift(*, hold_id: int, reason: str, actor=None) -> Hold:
-    """Lift a hold; its history stays."""
-    reason = reason.strip()
+def hold_lift(
+    *, hold_id: int, reason: str = "", actor=None, reason_code: str = "", reason_params: dict | None = None
+) -> Hold:
+    """Lift a hold; its history stays. The system gives a `reason_code` with parameters rather than a reason."""
+    reason_params = reason_params or {}
+    reason = reason_stored(reason_code, reason_params) if reason_code else reason.strip()
     if not reason:
         raise DomainError(_("Lifting a hold needs a reason."), code=ErrorCode.REASON_REQUIRED)
     with transaction.atomic():
@@ -150,15 +162,12 @@ def hold_lift(*, hold_id: int, reason: str, actor=None) -> Hold:
         hold.lifted_at = timezone.now()
         hold.lifted_by = actor
         hold.lift_reason = reason
-        hold.save(update_fields=["lifted_at", "lifted_by", "lift_reason"])
-        audit.record(
-            actor=actor,
-            action="hold.lift",
-            target=hold,
-            case_id=hold.case_id,
-            changes={"kind": hold.kind},
-            reason=reason,
-        )
+        hold.lift_reason_code, hold.lift_reason_params = reason_code, reason_params
+        hold.save(update_fields=["lifted_at", "lifted_by", "lift_reason", "lift_reason_code", "lift_reason_params"])
+        changes = {"kind": hold.kind}
+        if reason_code:
+            changes.update(reason_code=reason_code, reason_params=reason_params)
+        audit.record(actor=actor, action="hold.lift", target=hold, case_id=hold.case_id, changes=changes, reason=reason)
     return hold
 
 
@@ -243,16 +252,12 @@ def _complaint_hold_put(*, complaint: Complaint, actor) -> tuple[int, bool]:
     existing = active.values_list("pk", flat=True).first()
     if existing is not None:
         return existing, False
-    with translation.override(settings.LANGUAGE_CODE):  # stored text: in the bank's language, not the user's
-        reason = _("Complaint #%(number)s under investigation: %(category)s") % {
-            "number": complaint.pk,
-            "category": complaint.get_category_display(),
-        }
     try:
         hold = hold_set(
             case_id=complaint.case_id,
             kind=Hold.Kind.COMPLAINT,
-            reason=reason,
+            reason_code=ReasonCode.COMPLAINT_INVESTIGATED,
+            reason_params={"number": complaint.pk, "category": source_text(complaint.get_category_display())},
             actor=_hold_actor(actor, HOLD_SETTERS[Hold.Kind.COMPLAINT]),
         )
     except Conflict:  # another complaint put one meanwhile
@@ -431,9 +436,12 @@ def _complaint_hold_release(*, complaint: Complaint, actor) -> int | None:
         return None
     if not Hold.objects.filter(pk=hold_id, lifted_at__isnull=True).exists():
         return None
-    with translation.override(settings.LANGUAGE_CODE):
-        reason = _("Complaint #%(number)s resolved.") % {"number": complaint.pk}
-    hold_lift(hold_id=hold_id, reason=reason, actor=_hold_actor(actor, HOLD_LIFTERS[Hold.Kind.COMPLAINT]))
+    hold_lift(
+        hold_id=hold_id,
+        reason_code=ReasonCode.COMPLAINT_RESOLVED,
+        reason_params={"number": complaint.pk},
+        actor=_hold_actor(actor, HOLD_LIFTERS[Hold.Kind.COMPLAINT]),
+    )
     return hold_id
 
 

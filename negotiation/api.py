@@ -258,6 +258,7 @@ class CasePromisesApi(APIView):
 
 class TaskSerializer(serializers.ModelSerializer):
     case_number = serializers.CharField(source="case.number")
+    note = serializers.CharField(source="note_text", read_only=True)
 
     class Meta:
         model = FollowUpTask

@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from compliance.policy import Channel as PolicyChannel
 from compliance.policy import Outcome as PolicyOutcome
 from compliance.policy import Party as PolicyParty
+from compliance.reasons import reason_text
 
 
 class Channel(models.TextChoices):
@@ -465,6 +466,10 @@ class FollowUpTask(models.Model):
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
     due_on = models.DateField(_("due on"))
     note = models.CharField(_("note"), max_length=300, blank=True)
+    # A note the system wrote: its code and parameters (compliance.reasons); `note` keeps it in the bank's
+    # language. Empty for what a person typed.
+    note_code = models.CharField(max_length=40, blank=True)
+    note_params = models.JSONField(default=dict, blank=True)
     done_at = models.DateTimeField(_("done"), null=True, blank=True)
     done_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
@@ -493,6 +498,11 @@ class FollowUpTask(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.case_id} by {self.due_on:%Y-%m-%d}"
+
+    @property
+    def note_text(self) -> str:
+        """The note in the reader's language when the system wrote it; as typed otherwise."""
+        return reason_text(self.note_code, self.note_params, self.note)
 
 
 class ContactStrategy(models.Model):

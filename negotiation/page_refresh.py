@@ -4,7 +4,7 @@ compliance box, rendered from the page's own partials and swapped out of band by
 from django.http import HttpResponse
 from django.template.loader import render_to_string
 
-from cases.selectors import case_timeline, visible_cases
+from cases.selectors import visible_cases
 from cases.views import _hold_permissions, case_header_context
 
 HEADER_RELATED = ("account__debtor", "assigned_to", "team", "wilful_confirmed_by")
@@ -17,7 +17,6 @@ def case_refresh_oob(request, case_id: int) -> str:
         return ""
     context = {
         **case_header_context(request.user, case),
-        "timeline": case_timeline(case=case),
         **_hold_permissions(request.user),
     }
     return render_to_string("negotiation/_case_refresh_oob.html", context, request=request)

@@ -21,6 +21,7 @@ from cases.services import case_evidence_record, case_transition
 from compliance import audit
 from compliance.models import ContactDecision, Hold, ScreeningHit
 from compliance.policy import ContactFact, DebtorFacts, HoldFact, Outcome, Party, Purpose, evaluate
+from compliance.reasons import ReasonCode, reason_stored, source_text
 from compliance.selectors import active_holds, active_policy
 from compliance.services import ScreeningBlocked, decision_record, hold_set, text_screen
 from config.errors import Conflict, DomainError
@@ -313,12 +314,18 @@ def _screen_note(*, contact: Contact, actor) -> None:
 def _follow_outcome(*, case: Case, contact: Contact, actor) -> None:
     """What an outcome does to the case: a first conversation moves it on; a dispute holds it."""
     if contact.is_conversation and case.status == CaseStatus.NOTIFY:
-        case_transition(case_id=case.pk, name="record_first_contact", actor=actor, reason=contact.get_outcome_display())
+        case_transition(
+            case_id=case.pk,
+            name="record_first_contact",
+            actor=actor,
+            reason_code=ReasonCode.CONTACT_OUTCOME,
+            reason_params={"outcome": source_text(contact.get_outcome_display())},
+        )
     if (
         contact.outcome == Outcome.DISPUTE_RAISED
         and not active_holds(case_id=case.pk).filter(kind=Hold.Kind.DISPUTE).exists()
     ):
-        hold_set(case_id=case.pk, kind=Hold.Kind.DISPUTE, reason=_("Dispute raised in a contact."), actor=None)
+        hold_set(case_id=case.pk, kind=Hold.Kind.DISPUTE, reason_code=ReasonCode.DISPUTE_IN_CONTACT, actor=None)
 
 
 # --- The outbox ------------------------------------------------------------------------------------
@@ -854,11 +861,11 @@ def promises_judge(*, today: date | None = None) -> dict[str, int]:
                     due_on=today,
                     actor=None,
                     source=FollowUpTask.Source.PROMISE,
-                    note=_("Promise of %(amount)s due %(date)s: %(status)s.")
-                    % {
-                        "amount": promise.amount,
+                    note_code=ReasonCode.PROMISE_REVIEW,
+                    note_params={
+                        "amount": str(promise.amount),
                         "date": promise.due_on.isoformat(),
-                        "status": promise.get_status_display(),
+                        "status": source_text(promise.get_status_display()),
                     },
                 )
         counts[promise.status] += 1
@@ -897,8 +904,13 @@ def task_create(
     note: str = "",
     assigned_to_id: int | None = None,
     source: str = FollowUpTask.Source.MANUAL,
+    note_code: str = "",
+    note_params: dict | None = None,
 ) -> FollowUpTask:
-    """A follow-up task on a case, for its collector unless someone else is named."""
+    """A follow-up task on a case, for its collector unless someone else is named. A note the system words is a
+    `note_code` with parameters (compliance.reasons), read in each reader's language."""
+    note_params = note_params or {}
+    note = reason_stored(note_code, note_params) if note_code else note
     role_require(actor, TASK_ROLES, _("Your role does not create follow-up tasks."), system_allowed=True)
     if kind not in FollowUpTask.Kind.values:
         raise DomainError(_("Choose a kind of task."), code=TaskError.INVALID_KIND)
@@ -911,6 +923,8 @@ def task_create(
             kind=kind,
             due_on=due_on,
             note=note.strip()[:300],
+            note_code=note_code,
+            note_params=note_params,
             source=source,
             created_by=actor,
             assigned_to_id=assigned_to_id or case.assigned_to_id,
@@ -1042,6 +1056,11 @@ def last_contact_days(case: Case) -> dict[str, date]:
     return found
 
 
+def _strategy_note(action: str) -> dict:
+    """The parameters of a strategy task's note: the step's action as its label's source text."""
+    return {"action": source_text(ContactStrategy.Action(action).label)}
+
+
 def strategy_tasks_create(*, today: date | None = None) -> int:
     """Daily: a task for each due strategy step of each open, assigned case; one per (case, step, due date),
     however often it runs. Returns how many tasks were created."""
@@ -1072,7 +1091,9 @@ def strategy_tasks_create(*, today: date | None = None) -> int:
                 strategy_step_id=due.step.id,
                 kind=TASK_KIND_FOR_ACTION.get(due.step.action, FollowUpTask.Kind.OTHER),
                 due_on=due.due_on,
-                note=str(ContactStrategy.Action(due.step.action).label),
+                note=reason_stored(ReasonCode.STRATEGY_STEP, _strategy_note(due.step.action)),
+                note_code=ReasonCode.STRATEGY_STEP,
+                note_params=_strategy_note(due.step.action),
                 source=FollowUpTask.Source.STRATEGY,
             )
             for case in chunk

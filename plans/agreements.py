@@ -22,6 +22,7 @@ from cases.services import case_transition_by_system
 from compliance import audit
 from compliance.masking import mask_national_id
 from compliance.models import AuditEvent, Hold
+from compliance.reasons import ReasonCode
 from compliance.services import hold_set
 from config.errors import Conflict, DomainError
 from negotiation import letters
@@ -357,7 +358,9 @@ def agreement_sign(
     return agreement
 
 
-def agreement_keep(*, agreement: Agreement, offer: Offer, case: Case, account: CardAccount, reason: str) -> dict:
+def agreement_keep(
+    *, agreement: Agreement, offer: Offer, case: Case, account: CardAccount, reason_code: str, reason_params: dict
+) -> dict:
     """What signing does whatever the channel, on rows the caller locked (account, case, offer): keep the agreement
     and its installments, apply the limit change, mark the offer signed and withdraw the others, move the case
     plan → signed_agreement → follow_up and put the agreement hold. Returns the changes for the caller's audit."""
@@ -381,9 +384,10 @@ def agreement_keep(*, agreement: Agreement, offer: Offer, case: Case, account: C
     others = Offer.objects.filter(case=case, status__in=Offer.OPEN).exclude(pk=offer.pk)
     withdrawn = list(others.values_list("pk", flat=True))
     others.update(status=Offer.Status.WITHDRAWN)
-    case_transition_by_system(case_id=case.pk, name="sign_agreement", reason=reason)
-    case_transition_by_system(case_id=case.pk, name="start_follow_up", reason=reason)
-    hold_set(case_id=case.pk, kind=Hold.Kind.AGREEMENT_IN_FORCE, reason=reason, actor=None)
+    signed = {"reason_code": reason_code, "reason_params": reason_params}
+    case_transition_by_system(case_id=case.pk, name="sign_agreement", **signed)
+    case_transition_by_system(case_id=case.pk, name="start_follow_up", **signed)
+    hold_set(case_id=case.pk, kind=Hold.Kind.AGREEMENT_IN_FORCE, actor=None, **signed)
     return {
         "number": agreement.number,
         "channel": agreement.channel,
@@ -399,8 +403,14 @@ def agreement_keep(*, agreement: Agreement, offer: Offer, case: Case, account: C
 def _agreement_keep_portal(
     *, agreement: Agreement, offer: Offer, case: Case, account: CardAccount, link: PortalLink
 ) -> None:
-    reason = _("Agreement %(number)s signed by the cardholder in the portal.") % {"number": agreement.number}
-    changes = agreement_keep(agreement=agreement, offer=offer, case=case, account=account, reason=reason)
+    changes = agreement_keep(
+        agreement=agreement,
+        offer=offer,
+        case=case,
+        account=account,
+        reason_code=ReasonCode.AGREEMENT_SIGNED,
+        reason_params={"number": agreement.number},
+    )
     PortalEvent.objects.create(
         link=link,
         case=case,

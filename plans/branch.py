@@ -18,6 +18,7 @@ from accounts.roles import role_require
 from cases.models import CardAccount, Case, CaseStatus
 from cases.selectors import visible_cases
 from compliance import audit
+from compliance.reasons import ReasonCode, reason_stored
 from config.errors import Conflict, DomainError
 from plans.agreements import agreement_keep, agreement_number
 from plans.models import Agreement, BranchSignature, Offer
@@ -201,11 +202,15 @@ def branch_signature_confirm(*, signature_id: int, actor: User) -> Agreement:
             uploaded_by_id=signature.uploaded_by_id,
             confirmed_by=actor,
         )
-        reason = _("Agreement %(number)s signed on paper at a branch; scan confirmed by %(name)s.") % {
-            "number": number,
-            "name": actor.get_full_name() or actor.username,
-        }
-        changes = agreement_keep(agreement=agreement, offer=offer, case=case, account=account, reason=reason)
+        signed = {"number": number, "name": actor.get_full_name() or actor.username}
+        changes = agreement_keep(
+            agreement=agreement,
+            offer=offer,
+            case=case,
+            account=account,
+            reason_code=ReasonCode.AGREEMENT_SIGNED_AT_BRANCH,
+            reason_params=signed,
+        )
         signature.status = BranchSignature.Status.CONFIRMED
         signature.decided_by, signature.decided_at, signature.agreement = actor, now, agreement
         signature.save(update_fields=["status", "decided_by", "decided_at", "agreement"])
@@ -215,7 +220,7 @@ def branch_signature_confirm(*, signature_id: int, actor: User) -> Agreement:
             target=agreement,
             case_id=case.pk,
             changes={**changes, "branch_signature": signature.pk, "uploaded_by": signature.uploaded_by_id},
-            reason=reason,
+            reason=reason_stored(ReasonCode.AGREEMENT_SIGNED_AT_BRANCH, signed),
         )
     return agreement
 

@@ -29,6 +29,7 @@ from cases.services import case_evidence_record, case_transition_by_system
 from compliance import audit
 from compliance.models import Hold
 from compliance.policy import Purpose
+from compliance.reasons import ReasonCode
 from compliance.services import hold_lift
 from config.errors import Conflict, DomainError
 from negotiation.models import Channel, FollowUpTask
@@ -66,11 +67,11 @@ def _lock_for_agreement(agreement_id: int) -> tuple[CardAccount, Case, Agreement
     return account, case, agreement
 
 
-def _agreement_hold_lift(*, case_id: int, reason: str) -> None:
+def _agreement_hold_lift(*, case_id: int, reason_code: str, number: str) -> None:
     for hold_id in Hold.objects.filter(
         case_id=case_id, kind=Hold.Kind.AGREEMENT_IN_FORCE, lifted_at__isnull=True
     ).values_list("pk", flat=True):
-        hold_lift(hold_id=hold_id, reason=reason, actor=None)
+        hold_lift(hold_id=hold_id, reason_code=reason_code, reason_params={"number": number}, actor=None)
 
 
 # --- Payments ------------------------------------------------------------------------------------
@@ -180,16 +181,16 @@ def agreement_complete(*, agreement_id: int) -> Agreement:
                 kind=FollowUpTask.Kind.REVISIT,
                 due_on=timezone.localdate() + timedelta(days=settings.REVISIT_AFTER_DAYS),
                 actor=None,
-                note=_("Revisit: agreement %(number)s was kept.") % {"number": agreement.number},
+                note_code=ReasonCode.AGREEMENT_REVISIT,
+                note_params={"number": agreement.number},
             )
             case_transition_by_system(
                 case_id=case.pk,
                 name="complete",
-                reason=_("Every installment of agreement %(number)s was paid.") % {"number": agreement.number},
+                reason_code=ReasonCode.AGREEMENT_PAID,
+                reason_params={"number": agreement.number},
             )
-        _agreement_hold_lift(
-            case_id=case.pk, reason=_("Agreement %(number)s was completed.") % {"number": agreement.number}
-        )
+        _agreement_hold_lift(case_id=case.pk, reason_code=ReasonCode.AGREEMENT_COMPLETED, number=agreement.number)
         from plans.tasks import send_agreement_thanks
 
         send_agreement_thanks.delay_on_commit(agreement.pk)
@@ -298,14 +299,16 @@ def agreement_breach(
             return agreement
         if case.status == CaseStatus.FOLLOW_UP:
             # While the agreement is still in force: its misses are the facts the transition's guards read.
-            case_transition_by_system(
-                case_id=case.pk,
-                name="breach",
-                reason=reason
-                or _("%(count)d installments of agreement %(number)s were missed.")
-                % {"count": agreement.missed_count, "number": agreement.number},
-                decided_by=decided_by,
+            # A supervisor's decision keeps the reason they typed; the judge's is worded in each reader's language.
+            worded = (
+                {"reason": reason}
+                if decided_by is not None
+                else {
+                    "reason_code": ReasonCode.INSTALLMENTS_MISSED,
+                    "reason_params": {"count": agreement.missed_count, "number": agreement.number},
+                }
             )
+            case_transition_by_system(case_id=case.pk, name="breach", decided_by=decided_by, **worded)
         agreement.status = Agreement.Status.BREACHED
         agreement.ended_at = timezone.now()
         agreement.save(update_fields=["status", "ended_at"])
@@ -317,16 +320,15 @@ def agreement_breach(
             changes={"status": [Agreement.Status.IN_FORCE, agreement.status], "missed_count": agreement.missed_count},
             reason=reason,
         )
-        _agreement_hold_lift(
-            case_id=case.pk, reason=_("Agreement %(number)s was breached.") % {"number": agreement.number}
-        )
+        _agreement_hold_lift(case_id=case.pk, reason_code=ReasonCode.AGREEMENT_BREACHED, number=agreement.number)
         if case.is_open:
             task_create(
                 case_id=case.pk,
                 kind=FollowUpTask.Kind.CALL,
                 due_on=today,
                 actor=None,
-                note=_("Agreement %(number)s breached: call the cardholder.") % {"number": agreement.number},
+                note_code=ReasonCode.AGREEMENT_BREACH_CALL,
+                note_params={"number": agreement.number},
             )
         # Like a broken promise to pay: only an installment on which nothing at all was paid counts.
         for installment in agreement.installments.filter(status=Installment.Status.MISSED, paid_amount=0):

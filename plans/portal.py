@@ -13,7 +13,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import QuerySet
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Role
@@ -22,6 +22,7 @@ from cases.selectors import visible_cases
 from compliance import audit
 from compliance.models import AuditEvent, ScreeningHit
 from compliance.policy import Purpose
+from compliance.reasons import ReasonCode
 from compliance.services import text_screen
 from config.errors import Conflict, DomainError
 from negotiation.models import Channel, FollowUpTask
@@ -401,7 +402,7 @@ def counter_offer_submit(
             kind=FollowUpTask.Kind.CALL,
             due_on=timezone.localdate(),
             actor=None,
-            note=_counter_offer_note(amount, months, income, affordable),
+            **_counter_offer_note(amount, months, income, affordable),
         )
         counter.save(update_fields=["task"])
         text_screen(
@@ -427,20 +428,13 @@ def counter_offer_submit(
     return counter
 
 
-def _counter_offer_note(amount: Decimal, months: int, income: Decimal | None, affordable: bool | None) -> str:
-    # Stored for the collector, so in the staff's language whatever language the cardholder reads.
-    with translation.override(settings.LANGUAGE_CODE):
-        if affordable is None:
-            judged = _("no verified disposable income yet")
-        elif affordable:
-            judged = _("within the verified disposable income of %(income)s") % {"income": income}
-        else:
-            judged = _("above the verified disposable income of %(income)s") % {"income": income}
-        return _("Counter-offer from the portal: %(amount)s a month for %(months)d months (%(judged)s).") % {
-            "amount": amount,
-            "months": months,
-            "judged": judged,
-        }
+def _counter_offer_note(amount: Decimal, months: int, income: Decimal | None, affordable: bool | None) -> dict:
+    """The task's note as a code with parameters: read in the staff's language, whatever the cardholder reads."""
+    params = {"amount": str(amount), "months": months}
+    if affordable is None:
+        return {"note_code": ReasonCode.COUNTER_OFFER_UNJUDGED, "note_params": params}
+    code = ReasonCode.COUNTER_OFFER_AFFORDABLE if affordable else ReasonCode.COUNTER_OFFER_UNAFFORDABLE
+    return {"note_code": code, "note_params": {**params, "income": str(income)}}
 
 
 def survey_submit(*, link_id: int, score, comment: str = "", client: Client = Client()) -> SurveyResponse:

@@ -17,6 +17,7 @@ from cases.models import Case, CaseStatus
 from cases.selectors import visible_cases
 from cases.services import case_transition
 from compliance import audit
+from compliance.reasons import ReasonCode, source_text
 from config.errors import Conflict, DomainError
 from negotiation.models import FollowUpTask
 from negotiation.services import task_create
@@ -306,7 +307,7 @@ def offer_create(
             _affordability_check(override, schedule.largest_installment, disposable)
         reasons = approval_reasons(terms=terms, limit=authority_for(actor), today=today)
         if case.status == CaseStatus.VERIFICATION:
-            case_transition(case_id=case.pk, name="propose_plan", actor=actor, reason=_("Repayment plan offered."))
+            case_transition(case_id=case.pk, name="propose_plan", actor=actor, reason_code=ReasonCode.PLAN_OFFERED)
         offer = Offer.objects.create(
             case=case,
             kind=kind,
@@ -394,13 +395,14 @@ def _decider(offer: Offer, actor) -> None:
         )
 
 
-def _tell_maker(offer: Offer, actor, note: str) -> None:
+def _tell_maker(offer: Offer, actor, note_code: str, **params) -> None:
     task_create(
         case_id=offer.case_id,
         kind=FollowUpTask.Kind.OTHER,
         due_on=timezone.localdate(),
         actor=actor,
-        note=note,
+        note_code=note_code,
+        note_params={**offer_label_params(offer), **params},
         assigned_to_id=offer.created_by_id,
     )
 
@@ -424,7 +426,7 @@ def offer_approve(*, offer_id: int, actor, reason: str = "") -> Offer:
             actor=actor, action="offer.approve", target=offer, case_id=offer.case_id, reason=reason,
             changes={"status": [Offer.Status.PENDING_APPROVAL, offer.status]},
         )
-        _tell_maker(offer, actor, _("Offer approved: %(offer)s.") % {"offer": offer_label(offer)})
+        _tell_maker(offer, actor, ReasonCode.OFFER_APPROVED)
     return offer
 
 
@@ -443,8 +445,7 @@ def offer_reject(*, offer_id: int, actor, reason: str) -> Offer:
             actor=actor, action="offer.reject", target=offer, case_id=offer.case_id, reason=reason,
             changes={"status": [Offer.Status.PENDING_APPROVAL, offer.status]},
         )
-        _tell_maker(offer, actor, _("Offer rejected: %(offer)s. %(reason)s") % {"offer": offer_label(offer),
-                                                                                 "reason": reason})
+        _tell_maker(offer, actor, ReasonCode.OFFER_REJECTED, reason=reason)
     return offer
 
 
@@ -472,6 +473,12 @@ def offer_withdraw(*, offer_id: int, actor, reason: str) -> Offer:
             changes={"status": [source, offer.status]},
         )
     return offer
+
+
+def offer_label_params(offer: Offer) -> dict:
+    """What a task note about an offer names, as stored parameters (the kind as its source text)."""
+    return {"kind": source_text(offer.get_kind_display()), "months": offer.months,
+            "amount": f"¥{offer.largest_installment:,.2f}"}
 
 
 def offer_label(offer: Offer) -> str:

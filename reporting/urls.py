@@ -1,6 +1,6 @@
 from django.urls import path
 
-from reporting import kpi_views, views
+from reporting import kpi_views, views, views_timeline
 
 app_name = "reporting"
 
@@ -10,4 +10,5 @@ urlpatterns = [
     path("kpis/", kpi_views.kpis, name="kpis"),
     path("scorecard/", kpi_views.scorecard, name="scorecard"),
     path("export/<slug:table>.<slug:fmt>", kpi_views.export, name="export"),
+    path("cases/<int:pk>/timeline/", views_timeline.case_timeline, name="case-timeline"),
 ]

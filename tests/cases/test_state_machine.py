@@ -13,6 +13,7 @@ from cases.services import (
     case_transition_by_system,
 )
 from compliance.models import AuditEvent
+from compliance.reasons import ReasonCode
 from tests.factories import CardAccountFactory, UserFactory, case_in, verified
 from tests.plans.followup_setup import agreement_in_force
 
@@ -339,7 +340,7 @@ def test_the_system_completes_a_case_once_every_installment_is_paid(team):
 def test_the_system_settles_an_open_case_when_nothing_is_overdue(state, team):
     case = case_in(state, team=team, account=_paid_account())
 
-    case_transition_by_system(case_id=case.pk, name="settle", reason="paid")
+    case_transition_by_system(case_id=case.pk, name="settle", reason_code=ReasonCode.OVERDUE_PAID)
 
     case.refresh_from_db()
     assert case.status == "resolved"
@@ -353,7 +354,7 @@ def test_the_system_may_not_settle_while_something_is_overdue(state, team):
     assert case.account.overdue_total > 0
 
     with pytest.raises(TransitionRefused) as refused:
-        case_transition_by_system(case_id=case.pk, name="settle")
+        case_transition_by_system(case_id=case.pk, name="settle", reason_code=ReasonCode.OVERDUE_PAID)
 
     assert refused.value.code == "guard_failed"
     assert [guard["code"] for guard in refused.value.details] == ["overdue_not_settled"]
@@ -367,7 +368,7 @@ def test_the_system_may_not_settle_a_terminal_case(state, team):
     case = case_in(state, team=team, account=_paid_account())
 
     with pytest.raises(TransitionRefused) as refused:
-        case_transition_by_system(case_id=case.pk, name="settle")
+        case_transition_by_system(case_id=case.pk, name="settle", reason_code=ReasonCode.OVERDUE_PAID)
 
     assert refused.value.details[0]["code"] == "state"
 
@@ -416,7 +417,7 @@ def test_every_transition_writes_an_audit_event(name, team, collector, superviso
 def test_the_system_settlement_is_recorded_without_a_person(team):
     case = case_in("follow_up", team=team, account=_paid_account())
 
-    case_transition_by_system(case_id=case.pk, name="settle", reason="paid")
+    case_transition_by_system(case_id=case.pk, name="settle", reason_code=ReasonCode.OVERDUE_PAID)
 
     step = CaseTransition.objects.get(case=case)
     assert (step.name, step.source, step.target, step.actor) == ("settle", "follow_up", "resolved", None)
@@ -468,7 +469,7 @@ def test_the_refusal_names_the_failed_guard(team):
     case = case_in("plan", team=team)
 
     with pytest.raises(TransitionRefused) as refused:
-        case_transition_by_system(case_id=case.pk, name="settle")
+        case_transition_by_system(case_id=case.pk, name="settle", reason_code=ReasonCode.OVERDUE_PAID)
 
     body = refused.value.as_dict()
     assert body["code"] == "guard_failed"

@@ -377,7 +377,7 @@ def test_the_timeline_merges_transitions_payments_and_evidence_newest_first(as_u
 
     response = as_user(collector).get(detail(case))
 
-    assert [entry.kind for entry in response.context["timeline"]] == ["transition", "payment", "evidence"]
+    assert [entry.event for entry in response.context["timeline"]] == ["transition", "payment", "evidence"]
     html = response.content.decode()
     assert "first call" in html
     assert "¥500.00" in html

@@ -51,7 +51,7 @@ def _settle(ctx):
     CardAccount.objects.filter(pk=ctx["case"].account_id).update(
         principal_overdue=0, interest_overdue=0, fees_overdue=0
     )
-    services.case_transition_by_system(case_id=ctx["case"].pk, name="settle")
+    services.case_transition_by_system(case_id=ctx["case"].pk, name="settle", reason_code="overdue_paid")
 
 
 def _open(ctx):
