@@ -113,7 +113,10 @@ def every_kind_of_event(case, collector, supervisor):
         case=case, status="approved", planned_at=at(60), address_kind="home", address="上海市", first_staff=collector,
         second_staff=partner, requested_by=collector, requested_at=at(24), decided_by=supervisor, decided_at=at(25),
     )
-    case_transition(case_id=case.pk, name="close", actor=supervisor, reason="转法务")
+    CaseTransition.objects.create(
+        case=case, name="renegotiate", source="broken", target="verification", actor=supervisor, reason="重新协商",
+        at=at(26),
+    )
 
 
 @pytest.fixture
