@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from cases.models import OPEN_STATES, TERMINAL_STATES, Case, CaseStatus
+from cases.selectors import visible_cases
 from compliance import audit
 from compliance.models import Hold
 from negotiation.models import LitigationReferral, Placement
@@ -216,3 +217,55 @@ def consistency_run_record(*, now: datetime | None = None) -> ConsistencyRun:
             changes={finding.check.code: finding.count for finding in findings if finding.count},
         )
     return run
+
+
+# --- The dashboard's view of the latest run -------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CheckRow:
+    code: str
+    label: str
+    count: int
+
+
+@dataclass(frozen=True)
+class ConsistencySummary:
+    run: ConsistencyRun
+    rows: list[CheckRow]  # every check, in CHECKS order
+    total: int
+
+
+def consistency_summary(*, user) -> ConsistencySummary | None:
+    """The latest stored run as this user may see it: everyone's counts for the roles that see every team,
+    else the kept cases of their own teams. One query (two for a supervisor); None before the first run."""
+    run = ConsistencyRun.objects.first()
+    if run is None:
+        return None
+    results = {code: run.results.get(code, {"count": 0, "cases": []}) for code in CHECKS_BY_CODE}
+    if user.sees_all_teams:
+        counts = {code: result["count"] for code, result in results.items()}
+    else:
+        kept = {case_id for result in results.values() for case_id in result["cases"]}
+        visible = set(visible_cases(user).filter(pk__in=kept).values_list("pk", flat=True))
+        counts = {code: sum(1 for case_id in result["cases"] if case_id in visible) for code, result in results.items()}
+    rows = [CheckRow(check.code, str(check.label), counts[check.code]) for check in CHECKS]
+    return ConsistencySummary(run=run, rows=rows, total=sum(row.count for row in rows))
+
+
+class UnknownCheck(ValueError):
+    pass
+
+
+def consistency_cases(*, user, code: str) -> QuerySet[Case]:
+    """The visible cases the latest run found for one check (at most CASES_KEPT), by case number."""
+    if code not in CHECKS_BY_CODE:
+        raise UnknownCheck(code)
+    run = ConsistencyRun.objects.first()
+    ids = run.results.get(code, {}).get("cases", []) if run else []
+    return (
+        visible_cases(user)
+        .filter(pk__in=ids)
+        .select_related("account__debtor", "team", "assigned_to")
+        .order_by("pk")
+    )
