@@ -35,6 +35,7 @@ from cases.models import (
 from cases.selectors import team_load
 from cases.signals import payment_recorded
 from compliance import audit
+from compliance.services import holds_lift_for_ended_case
 from config.errors import Conflict, DomainError
 
 
@@ -134,6 +135,12 @@ def _apply_transition(*, case: Case, name: str, actor: User | None, reason: str)
         changes={"status": [source, case.status]},
         reason=reason,
     )
+    if not case.is_open:
+        holds_lift_for_ended_case(
+            case_id=case.pk,
+            reason=_("The case was %(state)s: %(reason)s")
+            % {"state": case.get_status_display(), "reason": reason or TRANSITION_LABELS[name]},
+        )
     return step
 
 

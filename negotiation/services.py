@@ -317,6 +317,7 @@ def _follow_outcome(*, case: Case, contact: Contact, actor) -> None:
         case_transition(case_id=case.pk, name="record_first_contact", actor=actor, reason=contact.get_outcome_display())
     if (
         contact.outcome == Outcome.DISPUTE_RAISED
+        and case.is_open
         and not active_holds(case_id=case.pk).filter(kind=Hold.Kind.DISPUTE).exists()
     ):
         hold_set(case_id=case.pk, kind=Hold.Kind.DISPUTE, reason=_("Dispute raised in a contact."), actor=None)
