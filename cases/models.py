@@ -275,6 +275,15 @@ def situation_verified(case: "Case") -> bool:
     return case.verifications.filter(outcome="verified", completed_at__isnull=False).exists()
 
 
+@guard(
+    "agreement_in_force",
+    _("A repayment agreement is in force: it ends when it is completed or breached, not by closing the case."),
+)
+def no_agreement_in_force(case: "Case") -> bool:
+    # Read through the reverse relation: cases never imports plans.
+    return not case.agreements.filter(status="in_force").exists()
+
+
 def supervisor_only(case: "Case", user) -> bool:
     return user.role in (Role.SUPERVISOR, Role.ADMIN) or user.is_superuser
 
@@ -436,7 +445,13 @@ class Case(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
     def return_to_negotiation(self):
         """Bring an escalated case back to negotiation."""
 
-    @transition(field=status, source=OPEN_STATES, target=CaseStatus.CLOSED, permission=supervisor_only)
+    @transition(
+        field=status,
+        source=OPEN_STATES,
+        target=CaseStatus.CLOSED,
+        conditions=[no_agreement_in_force],
+        permission=supervisor_only,
+    )
     def close(self):
         """Close the case for a recorded reason."""
         self.closed_at = timezone.now()
