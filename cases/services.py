@@ -7,13 +7,14 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import connection, transaction
 from django.db.models import BigIntegerField, Exists, F, IntegerField, JSONField, OuterRef, Q, Subquery, When
 from django.db.models import Case as SqlCase
 from django.db.models import Value as V
 from django.db.models.functions import Cast, Floor, Least
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django_fsm import can_proceed, has_transition_perm
 
@@ -136,11 +137,12 @@ def _apply_transition(*, case: Case, name: str, actor: User | None, reason: str)
         reason=reason,
     )
     if not case.is_open:
-        holds_lift_for_ended_case(
-            case_id=case.pk,
-            reason=_("The case was %(state)s: %(reason)s")
-            % {"state": case.get_status_display(), "reason": reason or TRANSITION_LABELS[name]},
-        )
+        with translation.override(settings.LANGUAGE_CODE):  # stored text: in the bank's language
+            lift_reason = _("The case was %(state)s: %(reason)s") % {
+                "state": case.get_status_display(),
+                "reason": reason or TRANSITION_LABELS[name],
+            }
+        holds_lift_for_ended_case(case_id=case.pk, reason=lift_reason)
     return step
 
 
