@@ -225,3 +225,11 @@ def test_before_the_first_run_the_dashboard_says_so(as_user):
     page = as_user(UserFactory(role="compliance", team=None)).get(reverse("reporting:compliance"))
     assert "The consistency check has not run yet." in page.content.decode()
 
+
+
+def test_beat_runs_the_check_every_night_after_the_snapshot(settings):
+    entry = settings.CELERY_BEAT_SCHEDULE["check-consistency"]
+    snapshot = settings.CELERY_BEAT_SCHEDULE["reporting-snapshot"]["schedule"]
+    assert entry["task"] == check_consistency.name == "reporting.tasks.check_consistency"
+    assert (entry["schedule"].hour, entry["schedule"].minute) == ({4}, {40})
+    assert min(snapshot.hour) * 60 + min(snapshot.minute) < 4 * 60 + 40
