@@ -123,11 +123,23 @@ CLOSE_REASONS = (
 )
 
 
+@dataclass(frozen=True)
+class Escalation:
+    """A demo case to escalate. Cases never import negotiation, so `seed_demo` escalates them through an
+    agency placement or a litigation referral (`negotiation.demo.escalations_seed`)."""
+
+    case_id: int
+    reason: str
+    litigation: bool = False
+    returned: str = ""  # a reason to bring it back to negotiation afterwards
+
+
 @dataclass
 class SeedResult:
     created: bool
     logins: list[tuple[str, str, str, str]]
     refused: Counter = field(default_factory=Counter)
+    escalations: list[Escalation] = field(default_factory=list)
 
 
 def demo_present() -> bool:
@@ -149,9 +161,15 @@ def demo_seed(*, demo_mode: bool, seed: int = DEMO_SEED, today: date | None = No
         account_ids = _portfolio_build(rng=random.Random(seed), today=today)
         audit.record(action="demo.seed", changes={"accounts": len(account_ids), "staff": sorted(staff)})
         services.cases_open_for_accounts(account_ids=account_ids, today=today)
-        refused = _History(rng=random.Random(seed + 1), today=today, staff=staff).build()
+        history = _History(rng=random.Random(seed + 1), today=today, staff=staff)
+        refused = history.build()
         services.cases_refresh_aging(today=today)
-    return SeedResult(created=True, logins=demo_logins(demo_mode=demo_mode, known_demo=demo_mode), refused=refused)
+    return SeedResult(
+        created=True,
+        logins=demo_logins(demo_mode=demo_mode, known_demo=demo_mode),
+        refused=refused,
+        escalations=history.escalations,
+    )
 
 
 # --- Staff -----------------------------------------------------------------------------------------
@@ -375,6 +393,7 @@ class _History:
             .order_by("account__external_ref")
         )
         self.payment_seq = 0
+        self.escalations: list[Escalation] = []
 
     def build(self) -> Counter:
         cases = self.cases[:]
@@ -441,12 +460,19 @@ class _History:
                 actor=self.supervisor(wilful),
                 reason="两次送达催收函均签收，逾期超过 150 天仍无任何还款，确认为恶意逾期",
             )
-            self.advance(wilful, ["escalate"], reason="已确认恶意逾期，转法务发送律师函")
+            self.escalations.append(Escalation(wilful.pk, "已确认恶意逾期，转法务发送律师函", litigation=True))
         for index, case in enumerate(escalate):
             # Some were never reached at all: escalated straight from the notice.
             self.advance(case, [] if index % 4 == 3 else ["record_first_contact"])
-            self.advance(case, ["escalate"], reason=ESCALATE_REASONS[index % len(ESCALATE_REASONS)])
-        self.advance(escalate[0], ["return_to_negotiation"], reason="持卡人主动来电，愿意协商分期，退回协商")
+            reason = ESCALATE_REASONS[index % len(ESCALATE_REASONS)]
+            self.escalations.append(
+                Escalation(
+                    case.pk,
+                    reason,
+                    litigation="诉讼" in reason,
+                    returned="持卡人主动来电，愿意协商分期，退回协商" if index == 0 else "",
+                )
+            )
         for index, case in enumerate(close):
             self.advance(case, ["record_first_contact"] if index else [])
             self.advance(case, ["close"], reason=CLOSE_REASONS[index % len(CLOSE_REASONS)])

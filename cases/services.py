@@ -35,7 +35,8 @@ from cases.models import (
 from cases.selectors import team_load
 from cases.signals import payment_recorded
 from compliance import audit
-from compliance.reasons import ReasonCode, reason_stored
+from compliance.reasons import ReasonCode, reason_stored, source_text
+from compliance.services import holds_lift_for_ended_case
 from config.errors import Conflict, DomainError
 
 
@@ -162,6 +163,12 @@ def _apply_transition(
     if reason_code:
         changes.update(reason_code=reason_code, reason_params=reason_params)
     audit.record(actor=actor, action=f"case.{name}", target=case, changes=changes, reason=reason)
+    if not case.is_open:
+        holds_lift_for_ended_case(
+            case_id=case.pk,
+            reason_code=ReasonCode.CASE_ENDED,
+            reason_params={"state": source_text(CaseStatus(case.status).label)},
+        )
     return step
 
 

@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 class ReasonCode:
     OVERDUE_PAID = "overdue_paid"
     AGREEMENT_SIGNED = "agreement_signed"
+    CASE_ENDED = "case_ended"
     AGREEMENT_SIGNED_AT_BRANCH = "agreement_signed_at_branch"
     AGREEMENT_PAID = "agreement_paid"
     AGREEMENT_COMPLETED = "agreement_completed"
@@ -51,6 +52,7 @@ REASONS: dict[str, SystemReason] = {
     ReasonCode.AGREEMENT_SIGNED_AT_BRANCH: SystemReason(
         _("Agreement %(number)s signed on paper at a branch; scan confirmed by %(name)s.")
     ),
+    ReasonCode.CASE_ENDED: SystemReason(_("Lifted: the case was %(state)s."), translated=("state",)),
     ReasonCode.AGREEMENT_PAID: SystemReason(_("Every installment of agreement %(number)s was paid.")),
     ReasonCode.AGREEMENT_COMPLETED: SystemReason(_("Agreement %(number)s was completed.")),
     ReasonCode.INSTALLMENTS_MISSED: SystemReason(_("%(count)d installments of agreement %(number)s were missed.")),

@@ -50,6 +50,7 @@ HOLD_LIFTERS = {
 
 class ErrorCode:
     HOLD_EXISTS = "hold_exists"
+    CASE_ENDED = "case_ended"
     HOLD_NOT_ACTIVE = "hold_not_active"
     REASON_REQUIRED = "reason_required"
     UNKNOWN_POLICY = "unknown_policy"
@@ -111,6 +112,15 @@ def _check_role(actor, allowed_roles: set) -> None:
     raise PermissionDenied(_("Your role may not do this with this kind of hold."))
 
 
+# cases.models.TERMINAL_STATES; compliance never imports cases.
+ENDED_STATES = ("resolved", "closed")
+
+
+def _case_ended(case_id: int) -> bool:
+    case_model = Hold._meta.get_field("case").related_model
+    return case_model.objects.filter(pk=case_id, status__in=ENDED_STATES).exists()
+
+
 def hold_set(
     *,
     case_id: int,
@@ -121,13 +131,16 @@ def hold_set(
     reason_code: str = "",
     reason_params: dict | None = None,
 ) -> Hold:
-    """Put a hold on a case; contact stops until it is lifted. One active hold per kind. The system gives a
+    """Put a hold on an open case; contact stops until it is lifted. One active hold per kind. The system gives a
     `reason_code` with parameters (compliance.reasons) rather than a typed `reason`."""
     _check_role(actor, HOLD_SETTERS[kind])
     reason_params = reason_params or {}
     reason = reason_stored(reason_code, reason_params) if reason_code else reason.strip()
     if not reason:
         raise DomainError(_("A hold needs a reason."), code=ErrorCode.REASON_REQUIRED)
+    if _case_ended(case_id):
+        # Nothing is contacted on a resolved or closed case; a hold there would only contradict its state.
+        raise Conflict(_("A resolved or closed case takes no hold."), code=ErrorCode.CASE_ENDED)
     now = timezone.now()
     if kind == Hold.Kind.BREATHING_SPACE and expires_at is None:
         expires_at = now + timedelta(days=BREATHING_SPACE_DAYS)
@@ -144,6 +157,14 @@ def hold_set(
     except IntegrityError as exc:
         raise Conflict(_("This case already has an active hold of that kind."), code=ErrorCode.HOLD_EXISTS) from exc
     return hold
+
+
+def holds_lift_for_ended_case(*, case_id: int, reason_code: str, reason_params: dict) -> list[int]:
+    """A case that was resolved or closed keeps no active hold: the system lifts each (its history stays)."""
+    hold_ids = list(Hold.objects.filter(case_id=case_id, lifted_at__isnull=True).values_list("pk", flat=True))
+    for hold_id in hold_ids:
+        hold_lift(hold_id=hold_id, reason_code=reason_code, reason_params=reason_params, actor=None)
+    return hold_ids
 
 
 def hold_lift(
@@ -290,6 +311,8 @@ def complaint_register(
     if hold and case_id is None:
         raise DomainError(_("Only a complaint about a case can hold it."), code=ComplaintErrorCode.HOLD_NEEDS_CASE)
     wants_hold = case_id is not None and (category in HOLDING_CATEGORIES if hold is None else hold)
+    # A complaint about a resolved or closed case is investigated all the same; there is no contact to stop.
+    wants_hold = wants_hold and not _case_ended(case_id)
     with transaction.atomic():
         if case_id is not None:
             case_model = Complaint._meta.get_field("case").related_model

@@ -312,6 +312,12 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=4, minute=10),
         "options": {"expires": 12 * 3600},
     },
+    # After the nightly jobs that move cases, judge installments and snapshot the day.
+    "check-consistency": {
+        "task": "reporting.tasks.check_consistency",
+        "schedule": crontab(hour=4, minute=40),
+        "options": {"expires": 12 * 3600},
+    },
     "create-strategy-tasks": {
         "task": "negotiation.tasks.create_strategy_tasks",
         "schedule": crontab(hour=6, minute=40),

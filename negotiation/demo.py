@@ -8,11 +8,14 @@ from zoneinfo import ZoneInfo
 
 from django.utils import timezone
 
+from accounts.models import Role, User
+from cases.demo import Escalation
 from cases.models import Case, CaseStatus
 from cases.services import case_transition
 from compliance.models import Complaint
 from compliance.services import complaint_mark_complex, complaint_register
-from negotiation.models import Outcome
+from negotiation.escalation import placement_approve, placement_propose, referral_approve, referral_propose
+from negotiation.models import Agency, Outcome
 from negotiation.services import (
     ContactForbidden,
     contact_record,
@@ -29,6 +32,33 @@ OUTCOMES = [
 NOTES = ["持卡人称下周发工资后还款。", "无人接听。", "持卡人表示近期失业，收入下降。", "请持卡人提供收入证明。"]
 # A note a supervisor must see: it threatens to tell the cardholder's employer.
 FLAGGED_NOTE = "告诉持卡人如果不还款就通知你单位。"
+
+
+DEMO_AGENCY = {"name": "示例信用管理有限公司", "licence_number": "DEMO-AGENCY-001", "contact": "021-5555 0000"}
+
+
+def escalations_seed(escalations: list[Escalation]) -> int:
+    """Escalate the demo cases the way people do: the collector proposes an agency placement (or, for
+    litigation, a referral) and the team's supervisor approves it, which escalates the case."""
+    if not escalations:
+        return 0
+    agency, _created = Agency.objects.get_or_create(
+        licence_number=DEMO_AGENCY["licence_number"], defaults=DEMO_AGENCY
+    )
+    fallback = User.objects.filter(role=Role.SUPERVISOR).order_by("pk").first()
+    cases = Case.objects.select_related("assigned_to", "team__supervisor").in_bulk([e.case_id for e in escalations])
+    for escalation in escalations:
+        case = cases[escalation.case_id]
+        supervisor = (case.team.supervisor if case.team else None) or fallback
+        if escalation.litigation:
+            referral = referral_propose(case_id=case.pk, actor=case.assigned_to, notes=escalation.reason)
+            referral_approve(referral_id=referral.pk, actor=supervisor, reason=escalation.reason)
+        else:
+            placement = placement_propose(case_id=case.pk, agency_id=agency.pk, actor=case.assigned_to)
+            placement_approve(placement_id=placement.pk, actor=supervisor, reason=escalation.reason)
+        if escalation.returned:
+            case_transition(case_id=case.pk, name="return_to_negotiation", actor=supervisor, reason=escalation.returned)
+    return len(escalations)
 
 
 def activity_seed(*, seed: int, now: datetime | None = None) -> dict:

@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from accounts.models import Role
 from accounts.roles import role_require
 from cases.models import ESCALATABLE_STATES, Case, CaseStatus
-from cases.services import case_transition
+from cases.services import case_transition, case_transition_by_system
 from compliance import audit
 from compliance.models import Hold
 from compliance.selectors import active_holds
@@ -92,6 +92,21 @@ def _escalate(case: Case, actor, reason: str) -> None:
             code=EscalationErrorCode.NOT_ESCALATABLE,
         )
     case_transition(case_id=case.pk, name="escalate", actor=actor, reason=reason)
+
+
+def _return_when_untracked(case_id: int, reason: str) -> None:
+    """An escalated case whose last approved placement or referral ended goes back to negotiation: nobody
+    outside works it any more, and escalated means somebody does."""
+    tracked = (
+        Placement.objects.filter(case_id=case_id, status__in=Placement.ACTIVE)
+        .exclude(status=Placement.Status.PROPOSED)
+        .exists()
+        or LitigationReferral.objects.filter(case_id=case_id, status__in=LitigationReferral.ACTIVE)
+        .exclude(status=LitigationReferral.Status.PROPOSED)
+        .exists()
+    )
+    if not tracked and Case.objects.filter(pk=case_id, status=CaseStatus.ESCALATED).exists():
+        case_transition_by_system(case_id=case_id, name="return_to_negotiation", reason=reason)
 
 
 def _approver(record, actor) -> None:
@@ -249,6 +264,7 @@ def placement_recall(*, placement_id: int, actor, reason: str) -> Placement:
             actor=actor, action="placement.recall", target=placement, case_id=placement.case_id,
             changes={"status": [source, placement.status]}, reason=reason,
         )
+        _return_when_untracked(placement.case_id, reason)
     return placement
 
 
@@ -327,6 +343,7 @@ def referral_withdraw(*, referral_id: int, actor, reason: str) -> LitigationRefe
             actor=actor, action="litigation.withdraw", target=referral, case_id=referral.case_id,
             changes={"status": [source, referral.status]}, reason=reason,
         )
+        _return_when_untracked(referral.case_id, reason)
     return referral
 
 

@@ -323,6 +323,7 @@ def _follow_outcome(*, case: Case, contact: Contact, actor) -> None:
         )
     if (
         contact.outcome == Outcome.DISPUTE_RAISED
+        and case.is_open
         and not active_holds(case_id=case.pk).filter(kind=Hold.Kind.DISPUTE).exists()
     ):
         hold_set(case_id=case.pk, kind=Hold.Kind.DISPUTE, reason_code=ReasonCode.DISPUTE_IN_CONTACT, actor=None)

@@ -174,6 +174,8 @@ def agreement_complete(*, agreement_id: int) -> Agreement:
             case_id=case.pk,
             changes={"status": [Agreement.Status.IN_FORCE, agreement.status], "written_off": written_off},
         )
+        # The hold before the case is resolved, so that it is lifted for this reason.
+        _agreement_hold_lift(case_id=case.pk, reason_code=ReasonCode.AGREEMENT_COMPLETED, number=agreement.number)
         if case.status == CaseStatus.FOLLOW_UP:
             # The task first: a resolved case takes no new tasks.
             task_create(
@@ -190,7 +192,6 @@ def agreement_complete(*, agreement_id: int) -> Agreement:
                 reason_code=ReasonCode.AGREEMENT_PAID,
                 reason_params={"number": agreement.number},
             )
-        _agreement_hold_lift(case_id=case.pk, reason_code=ReasonCode.AGREEMENT_COMPLETED, number=agreement.number)
         from plans.tasks import send_agreement_thanks
 
         send_agreement_thanks.delay_on_commit(agreement.pk)

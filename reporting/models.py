@@ -139,3 +139,21 @@ class RollSnapshot(models.Model):
 
     def __str__(self) -> str:
         return f"{self.month_end} {self.from_bucket}→{self.to_bucket}: {self.cases}"
+
+
+class ConsistencyRun(models.Model):
+    """One run of the consistency checker (reporting.consistency): when, how many contradictions, and per
+    check its count and the first case ids it found."""
+
+    started_at = models.DateTimeField(_("started"))
+    finished_at = models.DateTimeField(_("finished"))
+    contradictions = models.PositiveIntegerField(_("contradictions"))
+    results = models.JSONField(_("results"), default=dict)  # {check code: {"count": n, "cases": [ids]}}
+
+    class Meta:
+        ordering = ["-started_at", "-pk"]
+        verbose_name = _("consistency check")
+        verbose_name_plural = _("consistency checks")
+
+    def __str__(self) -> str:
+        return f"{self.started_at:%Y-%m-%d %H:%M}: {self.contradictions}"

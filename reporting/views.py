@@ -4,6 +4,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.http import Http404
 from django.shortcuts import render
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
@@ -13,6 +14,7 @@ from django.views.decorators.http import require_safe
 from accounts.models import Role
 from compliance.models import Hold
 from compliance.selectors import reason_label
+from reporting.consistency import CHECKS_BY_CODE, UnknownCheck, consistency_cases, consistency_summary
 from reporting.forms import DashboardFilterForm
 from reporting.selectors import SYSTEM, Figure, UnknownFigure, cases_behind, compliance_dashboard, figure_rows
 
@@ -46,8 +48,27 @@ def compliance(request):
         "dashboard": compliance_dashboard(user=request.user, filters=form.filters()),
         "query": urlencode(form.query()),
         "system_key": SYSTEM,
+        "consistency": consistency_summary(user=request.user),
     }
     return render(request, "reporting/compliance.html", context)
+
+
+@login_required
+@require_safe
+def consistency(request, code: str):
+    """The cases the latest consistency run found for one check, each linking to the case and its audit trail."""
+    _require_dashboard(request.user)
+    try:
+        cases = consistency_cases(user=request.user, code=code)
+    except UnknownCheck as error:
+        raise Http404(_("There is no such consistency check.")) from error
+    context = {
+        "title": CHECKS_BY_CODE[code].label,
+        "summary": consistency_summary(user=request.user),
+        "page": Paginator(cases, DRILL_DOWN_PAGE_SIZE).get_page(request.GET.get("page")),
+        "audit_trail": AUDIT_TRAIL_PATH,
+    }
+    return render(request, "reporting/consistency_cases.html", context)
 
 
 def _figure_title(figure: str, key: str) -> str:

@@ -7,7 +7,7 @@ from django.core.management.base import BaseCommand
 from django.utils import timezone
 
 from cases import demo
-from negotiation.demo import activity_seed
+from negotiation.demo import activity_seed, escalations_seed
 from plans.demo import plans_seed, portal_demo_link
 from reporting.snapshots import snapshot_build
 
@@ -29,6 +29,8 @@ class Command(BaseCommand):
         started = time.monotonic()
         result = demo.demo_seed(demo_mode=settings.DEMO_MODE, seed=options["seed"])
         if result.created:
+            escalated = escalations_seed(result.escalations)
+            self.stdout.write(f"Escalations: {escalated} cases placed with an agency or referred to litigation.")
             activity = activity_seed(seed=options["seed"])
             self.stdout.write(
                 f"Activity: {activity['contacts']} contacts ({activity['refused']} refused by the gate), "
