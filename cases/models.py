@@ -381,7 +381,7 @@ class Case(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
     REASON_REQUIRED = ("escalate", "return_to_negotiation", "close", "breach")
     # Transitions the system takes on a fact (signing, payments, the installment judge, the nightly settle), and
     # what it must find beyond the transition's own conditions. Everything else only a person takes.
-    SYSTEM_TRANSITIONS = ("sign_agreement", "start_follow_up", "complete", "breach", "settle")
+    SYSTEM_TRANSITIONS = ("sign_agreement", "start_follow_up", "complete", "breach", "settle", "return_to_negotiation")
     SYSTEM_CONDITIONS = {"breach": (misses_reach_breach,)}
 
     class Meta:

@@ -53,8 +53,9 @@ def test_closing_a_case_lifts_every_hold_on_it(team, supervisor, compliance_offi
 
     holds = Hold.objects.filter(case=case)
     assert holds.count() == 2 and not holds.filter(lifted_at__isnull=True).exists()
-    # Stored in the bank's language.
-    assert set(holds.values_list("lift_reason", flat=True)) == {"档案已变为“已关闭”：written off"}
+    # A code read in each reader's language; the text kept beside it is in the bank's.
+    assert set(holds.values_list("lift_reason_code", flat=True)) == {"case_ended"}
+    assert set(holds.values_list("lift_reason", flat=True)) == {"已解除：案件状态为“已关闭”。"}
 
 
 def test_a_closed_case_takes_no_hold_and_a_complaint_about_it_none_either(team, compliance_officer):
