@@ -20,6 +20,7 @@ from django.views.decorators.http import require_POST, require_safe
 
 from accounts.models import Role
 from compliance import audit, masking
+from compliance.exports import neutralise_cell
 from compliance.models import AuditEvent
 from config.widgets import IsoDateInput
 
@@ -27,7 +28,6 @@ AUDIT_PAGE_SIZE = 50
 EXPORT_CHUNK = 2000
 AUDIT_READERS = {Role.COMPLIANCE, Role.ADMIN}
 # A spreadsheet runs a cell that starts with one of these as a formula (CSV injection).
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _require_auditor(user) -> None:
@@ -127,19 +127,13 @@ class _Echo:
         return value
 
 
-def safe_cell(value) -> str:
-    """A cell a spreadsheet shows as text: one that would start a formula gets a leading apostrophe."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_PREFIXES) else text
-
-
 EXPORT_COLUMNS = ("id", "time", "actor_kind", "actor", "action", "target_type", "target_id", "case", "reason",
                   "changes", "ip")
 
 
 def _export_row(event: AuditEvent) -> list[str]:
     return [
-        safe_cell(cell)
+        "" if cell is None else str(neutralise_cell(cell))
         for cell in (
             event.pk,
             timezone.localtime(event.at).isoformat(),
