@@ -356,10 +356,13 @@ LOGGING = {
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     # Identity numbers, mobiles and emails never reach a log line unmasked.
-    "filters": {"personal_data": {"()": "compliance.masking.PersonalDataLogFilter"}},
+    "filters": {
+        "personal_data": {"()": "compliance.masking.PersonalDataLogFilter"},
+        "expected_denial": {"()": "config.errorpages.ExpectedDenialFilter"},
+    },
     "handlers": {
         "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["personal_data"]},
     },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"axes": {"level": "WARNING"}},
+    "loggers": {"axes": {"level": "WARNING"}, "django.request": {"filters": ["expected_denial"]}},
 }

@@ -27,3 +27,6 @@ urlpatterns = [
     path("compliance/", include("compliance.urls")),
     path("", include("accounts.urls")),
 ]
+
+handler403 = "config.errorpages.permission_denied"
+handler404 = "config.errorpages.page_not_found"
