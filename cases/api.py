@@ -14,6 +14,7 @@ from cases.selectors import WorklistFilters, visible_cases, worklist_for
 from cases.serializers import CaseDetailSerializer, CaseListSerializer
 from cases.services import case_transition, payment_record
 from compliance.services import REVEALABLE_FIELDS, personal_data_reveal
+from config import bounds
 
 
 class WorklistFilterSerializer(serializers.Serializer):
@@ -22,10 +23,10 @@ class WorklistFilterSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=CaseStatus.choices, required=False, allow_blank=True)
     classification = serializers.ChoiceField(choices=Classification.choices, required=False, allow_blank=True)
     bucket = serializers.ChoiceField(choices=Bucket.choices, required=False, allow_blank=True)
-    dpd_min = serializers.IntegerField(required=False, min_value=0, allow_null=True)
-    dpd_max = serializers.IntegerField(required=False, min_value=0, allow_null=True)
-    amount_min = serializers.DecimalField(max_digits=14, decimal_places=2, required=False, allow_null=True, min_value=0)
-    amount_max = serializers.DecimalField(max_digits=14, decimal_places=2, required=False, allow_null=True, min_value=0)
+    dpd_min = bounds.api_days_past_due(required=False, allow_null=True)
+    dpd_max = bounds.api_days_past_due(required=False, allow_null=True)
+    amount_min = bounds.api_amount(required=False, allow_null=True)
+    amount_max = bounds.api_amount(required=False, allow_null=True)
     q = serializers.CharField(required=False, allow_blank=True, max_length=100)
     mine = serializers.BooleanField(required=False, default=False)
 
@@ -175,8 +176,8 @@ class PaymentCreateApi(APIView):
 
     class InputSerializer(serializers.Serializer):
         account_ref = serializers.CharField(max_length=40)
-        amount = serializers.DecimalField(max_digits=14, decimal_places=2)
-        paid_at = serializers.DateTimeField()
+        amount = bounds.api_amount(min_value=None)
+        paid_at = bounds.ApiDateTimeField(past=True)
         external_ref = serializers.CharField(max_length=64)
 
     @extend_schema(

@@ -22,6 +22,7 @@ from accounts.models import Role
 from compliance import audit, masking
 from compliance.exports import neutralise_cell
 from compliance.models import AuditEvent
+from config import bounds
 from config.widgets import IsoDateInput
 
 AUDIT_PAGE_SIZE = 50
@@ -47,8 +48,8 @@ class AuditFilterForm(forms.Form):
     actor = forms.CharField(label=gettext_lazy("Actor"), required=False, max_length=150)
     case = forms.CharField(label=gettext_lazy("Case"), required=False, max_length=20)
     target_type = forms.CharField(label=gettext_lazy("Target type"), required=False, max_length=80)
-    date_from = forms.DateField(label=gettext_lazy("From"), required=False, widget=IsoDateInput)
-    date_to = forms.DateField(label=gettext_lazy("To"), required=False, widget=IsoDateInput)
+    date_from = bounds.FormDateField(label=gettext_lazy("From"), required=False, widget=IsoDateInput)
+    date_to = bounds.FormDateField(label=gettext_lazy("To"), required=False, widget=IsoDateInput)
 
     def clean_case(self) -> int | None:
         value = self.cleaned_data["case"].strip().upper().removeprefix("C")
