@@ -15,6 +15,7 @@ from cases.serializers import CaseDetailSerializer, CaseListSerializer
 from cases.services import case_transition, payment_record
 from compliance.services import REVEALABLE_FIELDS, personal_data_reveal
 from config import bounds
+from config.schema import BAD_REQUEST
 
 
 class WorklistFilterSerializer(serializers.Serializer):
@@ -98,11 +99,6 @@ class IsSupervisorOrAdmin(BasePermission):
         )
 
 
-class RefusalSerializer(serializers.Serializer):
-    code = serializers.CharField()
-    detail = serializers.CharField()
-
-
 class ImportErrorSerializer(serializers.Serializer):
     row = serializers.IntegerField(help_text="line in the file; the header is row 1")
     column = serializers.CharField()
@@ -134,7 +130,7 @@ class AccountImportApi(APIView):
         responses={
             200: ImportResultSerializer,
             400: OpenApiResponse(
-                RefusalSerializer, description="The file cannot be decoded or is not CSV; nothing was stored."
+                BAD_REQUEST, description="The file cannot be decoded or is not CSV; nothing was stored."
             ),
             403: OpenApiResponse(description="Only supervisors and admins import."),
         },
@@ -188,7 +184,7 @@ class PaymentCreateApi(APIView):
                 PaymentSerializer, description="The same payment was already recorded; nothing changed."
             ),
             400: OpenApiResponse(
-                RefusalSerializer,
+                BAD_REQUEST,
                 description="unknown_account, invalid_amount, paid_in_future, or duplicate_payment (the "
                 "external_ref was recorded with different content).",
             ),
@@ -221,7 +217,7 @@ class CaseRevealApi(APIView):
         request=InputSerializer,
         responses={
             200: RevealSerializer,
-            400: OpenApiResponse(RefusalSerializer, description="reason_required: the reason is empty."),
+            400: OpenApiResponse(BAD_REQUEST, description="reason_required: the reason is empty."),
             403: OpenApiResponse(description="The caller's role does not reveal personal data (administrators)."),
             404: OpenApiResponse(description="No such case, or not one the caller may see."),
         },
