@@ -120,3 +120,13 @@ def test_the_kpi_period_refuses_a_date_before_1990(as_user):
         reverse("reporting:kpis"), {"start": "0654-01-01", "end": "2026-01-01"}
     )
     assert "1990-01-01" in response.content.decode()
+
+
+def test_the_classification_policy_form_bounds_days_and_amounts():
+    from cases.forms import ClassificationPolicyForm
+
+    data = {"early_max_days": 36501, "early_max_amount": "100000000.01", "demand_gap_days": 30, "unpaid_days": 90,
+            "broken_promises": 2, "evasions": 3}
+    form = ClassificationPolicyForm(data=data)
+    assert not form.is_valid()
+    assert set(form.errors) == {"early_max_days", "early_max_amount"}
