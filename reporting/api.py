@@ -30,7 +30,7 @@ class PortfolioTotalApi(APIView):
     permission_classes = [SetsPortfolioTotals]
 
     class InputSerializer(serializers.Serializer):
-        date = bounds.ApiDateField(past=True)
+        date = bounds.ApiDateField()  # a future day is the service's portfolio_total_future_date
         accounts = serializers.IntegerField(min_value=0)
         balance = serializers.DecimalField(max_digits=18, decimal_places=2, min_value=0)
 

@@ -94,10 +94,9 @@ def test_the_complaint_form_refuses_a_complaint_dated_in_the_year_654():
 
 
 @pytest.mark.django_db
-def test_a_payment_dated_in_the_future_or_above_the_amount_bound_is_refused(api):
+def test_a_payment_dated_before_1990_or_above_the_amount_bound_is_refused(api):
     admin = UserFactory(role="admin", team=None)
-    body = {"account_ref": "X1", "amount": "10.00", "external_ref": "P1",
-            "paid_at": (timezone.now() + timedelta(days=2)).isoformat()}
+    body = {"account_ref": "X1", "amount": "10.00", "external_ref": "P1", "paid_at": "0654-01-05T10:00:00Z"}
     response = api(admin).post("/api/v1/payments/", body, format="json")
     assert response.status_code == 400 and "paid_at" in response.json()
     body.update(paid_at=datetime(2026, 1, 5, tzinfo=timezone.get_current_timezone()).isoformat(),
