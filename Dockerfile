@@ -15,4 +15,6 @@ RUN SECRET_KEY=build-only DEBUG=false python manage.py compile_translations \
 
 USER accord
 EXPOSE 8000
-CMD ["gunicorn", "config.wsgi", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-", "--logger-class", "config.gunicorn_logging.MaskingLogger"]
+# gunicorn's knobs come from the environment (README, "Environment"); exec keeps gunicorn as PID 1 for signals.
+ENV WEB_CONCURRENCY=3 GUNICORN_TIMEOUT=30 GUNICORN_MAX_REQUESTS=1000 GUNICORN_MAX_REQUESTS_JITTER=100
+CMD ["sh", "-c", "exec gunicorn config.wsgi --bind 0.0.0.0:8000 --workers \"$WEB_CONCURRENCY\" --timeout \"$GUNICORN_TIMEOUT\" --max-requests \"$GUNICORN_MAX_REQUESTS\" --max-requests-jitter \"$GUNICORN_MAX_REQUESTS_JITTER\" --access-logfile - --logger-class config.gunicorn_logging.MaskingLogger"]

@@ -20,6 +20,8 @@ from cases.selectors import WorklistFilters, visible_cases, worklist_for
 from cases.serializers import CaseDetailSerializer, CaseListSerializer
 from cases.services import case_transition, payment_record
 from compliance.services import REVEALABLE_FIELDS, personal_data_reveal
+from config import bounds
+from config.schema import BAD_REQUEST
 
 
 class WorklistFilterSerializer(serializers.Serializer):
@@ -28,10 +30,10 @@ class WorklistFilterSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=CaseStatus.choices, required=False, allow_blank=True)
     classification = serializers.ChoiceField(choices=Classification.choices, required=False, allow_blank=True)
     bucket = serializers.ChoiceField(choices=Bucket.choices, required=False, allow_blank=True)
-    dpd_min = serializers.IntegerField(required=False, min_value=0, allow_null=True)
-    dpd_max = serializers.IntegerField(required=False, min_value=0, allow_null=True)
-    amount_min = serializers.DecimalField(max_digits=14, decimal_places=2, required=False, allow_null=True, min_value=0)
-    amount_max = serializers.DecimalField(max_digits=14, decimal_places=2, required=False, allow_null=True, min_value=0)
+    dpd_min = bounds.api_days_past_due(required=False, allow_null=True)
+    dpd_max = bounds.api_days_past_due(required=False, allow_null=True)
+    amount_min = bounds.api_amount(required=False, allow_null=True)
+    amount_max = bounds.api_amount(required=False, allow_null=True)
     q = serializers.CharField(required=False, allow_blank=True, max_length=100)
     mine = serializers.BooleanField(required=False, default=False)
 
@@ -203,7 +205,7 @@ class AccountImportApi(APIView):
                 "earlier batch.",
             ),
             400: OpenApiResponse(
-                RefusalSerializer,
+                BAD_REQUEST,
                 description="The file cannot be decoded or is not CSV, or its header repeats a column "
                 "(import_duplicate_columns), names an unknown one (import_unknown_columns) or lacks a required "
                 "one (import_missing_columns); `details.columns` names them. Nothing was stored.",
@@ -297,8 +299,8 @@ class PaymentCreateApi(APIView):
 
     class InputSerializer(serializers.Serializer):
         account_ref = serializers.CharField(max_length=40)
-        amount = serializers.DecimalField(max_digits=14, decimal_places=2)
-        paid_at = serializers.DateTimeField()
+        amount = bounds.api_amount(min_value=None)
+        paid_at = bounds.ApiDateTimeField()  # a future one is the service's paid_in_future
         external_ref = serializers.CharField(max_length=64)
 
     @extend_schema(
@@ -309,7 +311,7 @@ class PaymentCreateApi(APIView):
                 PaymentSerializer, description="The same payment was already recorded; nothing changed."
             ),
             400: OpenApiResponse(
-                RefusalSerializer,
+                BAD_REQUEST,
                 description="unknown_account, invalid_amount, paid_in_future, or duplicate_payment (the "
                 "external_ref was recorded with different content).",
             ),
@@ -342,7 +344,7 @@ class CaseRevealApi(APIView):
         request=InputSerializer,
         responses={
             200: RevealSerializer,
-            400: OpenApiResponse(RefusalSerializer, description="reason_required: the reason is empty."),
+            400: OpenApiResponse(BAD_REQUEST, description="reason_required: the reason is empty."),
             403: OpenApiResponse(description="The caller's role does not reveal personal data (administrators)."),
             404: OpenApiResponse(description="No such case, or not one the caller may see."),
         },

@@ -1,11 +1,13 @@
 """Forms of the case screens. The worklist filters are parsed by WorklistFilterSerializer (cases.api)."""
 
 from django import forms
+from django.core.validators import MaxValueValidator
 from django.utils.translation import gettext_lazy as _
 
 from cases.models import Case, ClassificationPolicy
 from cases.selectors import reassign_candidates
 from cases.services import POLICY_FIELDS
+from config import bounds
 
 
 class TransitionForm(forms.Form):
@@ -59,6 +61,17 @@ class ClassificationPolicyForm(forms.ModelForm):
     class Meta:
         model = ClassificationPolicy
         fields = POLICY_FIELDS
+
+    DAY_FIELDS = ("early_max_days", "demand_gap_days", "unpaid_days")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        limits = {name: bounds.DAYS_PAST_DUE_MAX for name in self.DAY_FIELDS} | {"early_max_amount": bounds.AMOUNT_MAX}
+        for name, limit in limits.items():
+            field = self.fields[name]
+            field.max_value = limit
+            field.validators.append(MaxValueValidator(limit))
+            field.widget.attrs["max"] = str(limit)
 
 
 class ImportUploadForm(forms.Form):

@@ -23,6 +23,7 @@ from compliance.services import (
     complaint_register,
     complaint_resolve,
 )
+from config import bounds
 
 # Who reads complaints: handlers, and legal (read-only, on the cases it sees).
 COMPLAINT_READERS = COMPLAINT_HANDLERS | {Role.LEGAL}
@@ -164,7 +165,7 @@ class ComplaintListApi(ListAPIView):
         category = serializers.ChoiceField(choices=Complaint.Category.choices)
         description = serializers.CharField(max_length=4000)
         case = serializers.IntegerField(required=False, allow_null=True, min_value=1)
-        received_at = serializers.DateTimeField(required=False, help_text="default: now")
+        received_at = bounds.ApiDateTimeField(required=False, past=True, help_text="default: now")
         hold = serializers.BooleanField(
             required=False,
             allow_null=True,

@@ -6,6 +6,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from compliance.models import Complaint
+from config import bounds
 from config.widgets import IsoDateTimeInput
 
 HOLD_DEFAULT, HOLD_YES, HOLD_NO = "", "yes", "no"
@@ -24,7 +25,8 @@ class ComplaintRegisterForm(forms.Form):
         max_length=20,
         help_text=_("e.g. C00000012; leave empty when the complaint concerns no case"),
     )
-    received_at = forms.DateTimeField(
+    received_at = bounds.FormDateTimeField(
+        past=True,
         label=_("Received"),
         required=False,
         widget=IsoDateTimeInput,

@@ -20,14 +20,15 @@ from django.views.decorators.http import require_POST, require_safe
 
 from accounts.models import Role
 from compliance import audit, masking
+from compliance.exports import neutralise_cell
 from compliance.models import AuditEvent
+from config import bounds
 from config.widgets import IsoDateInput
 
 AUDIT_PAGE_SIZE = 50
 EXPORT_CHUNK = 2000
 AUDIT_READERS = {Role.COMPLIANCE, Role.ADMIN}
 # A spreadsheet runs a cell that starts with one of these as a formula (CSV injection).
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _require_auditor(user) -> None:
@@ -47,8 +48,8 @@ class AuditFilterForm(forms.Form):
     actor = forms.CharField(label=gettext_lazy("Actor"), required=False, max_length=150)
     case = forms.CharField(label=gettext_lazy("Case"), required=False, max_length=20)
     target_type = forms.CharField(label=gettext_lazy("Target type"), required=False, max_length=80)
-    date_from = forms.DateField(label=gettext_lazy("From"), required=False, widget=IsoDateInput)
-    date_to = forms.DateField(label=gettext_lazy("To"), required=False, widget=IsoDateInput)
+    date_from = bounds.FormDateField(label=gettext_lazy("From"), required=False, widget=IsoDateInput)
+    date_to = bounds.FormDateField(label=gettext_lazy("To"), required=False, widget=IsoDateInput)
 
     def clean_case(self) -> int | None:
         value = self.cleaned_data["case"].strip().upper().removeprefix("C")
@@ -127,19 +128,13 @@ class _Echo:
         return value
 
 
-def safe_cell(value) -> str:
-    """A cell a spreadsheet shows as text: one that would start a formula gets a leading apostrophe."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_PREFIXES) else text
-
-
 EXPORT_COLUMNS = ("id", "time", "actor_kind", "actor", "action", "target_type", "target_id", "case", "reason",
                   "changes", "ip")
 
 
 def _export_row(event: AuditEvent) -> list[str]:
     return [
-        safe_cell(cell)
+        "" if cell is None else str(neutralise_cell(cell))
         for cell in (
             event.pk,
             timezone.localtime(event.at).isoformat(),

@@ -12,3 +12,21 @@ class AutoSchema(SpectacularAutoSchema):
         if outer:
             return outer.removesuffix("Api") + inner.removesuffix("Serializer")
         return super().get_serializer_name(serializer, direction)
+
+
+# What a 400 carries: a refused action ({code, detail}, from config.errors.DomainError) or, when the input did
+# not validate, DRF's map of field name to messages.
+BAD_REQUEST = {
+    "anyOf": [
+        {
+            "type": "object",
+            "required": ["code", "detail"],
+            "properties": {"code": {"type": "string"}, "detail": {"type": "string"}, "details": {}},
+        },
+        {
+            "type": "object",
+            "description": "field name (or non_field_errors) to its messages",
+            "additionalProperties": {"anyOf": [{"type": "array"}, {"type": "object"}]},
+        },
+    ]
+}

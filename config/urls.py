@@ -1,7 +1,8 @@
 from django.contrib import admin
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView
 
+from config.docs import DocsView
 from config.health import healthz
 
 api_v1 = [
@@ -17,7 +18,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("api/docs/", DocsView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/v1/", include((api_v1, "api"), namespace="api")),
     path("cases/", include("cases.urls")),
     path("negotiation/", include("negotiation.urls")),
@@ -27,3 +28,6 @@ urlpatterns = [
     path("compliance/", include("compliance.urls")),
     path("", include("accounts.urls")),
 ]
+
+handler403 = "config.errorpages.permission_denied"
+handler404 = "config.errorpages.page_not_found"

@@ -11,6 +11,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from cases.selectors import visible_cases
+from config import bounds
 from negotiation import dispatch, escalation
 from negotiation.models import Agency, Letter, LitigationReferral, Placement
 
@@ -62,7 +63,7 @@ class ReferralSerializer(serializers.ModelSerializer):
 
 class ProofSerializer(serializers.Serializer):
     proof = serializers.CharField(max_length=120)
-    at = serializers.DateTimeField(required=False)
+    at = bounds.ApiDateTimeField(required=False, past=True)
 
 
 class ReasonSerializer(serializers.Serializer):

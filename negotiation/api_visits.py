@@ -8,6 +8,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from cases.selectors import visible_cases
+from config import bounds
 from negotiation import visits
 from negotiation.api import ContactSerializer
 from negotiation.models import FieldVisit, Outcome, Party
@@ -34,7 +35,7 @@ def _visible_visit(user, pk: int) -> FieldVisit:
 
 class CaseVisitsApi(APIView):
     class InputSerializer(serializers.Serializer):
-        planned_at = serializers.DateTimeField()
+        planned_at = bounds.ApiDateTimeField()
         address_kind = serializers.ChoiceField(choices=[visits.AddressKind.RESIDENCE_CITY])
         staff = serializers.ListField(child=serializers.IntegerField(), help_text="exactly two distinct user ids")
         purpose = serializers.CharField(required=False, allow_blank=True, max_length=2000, default="")
@@ -85,7 +86,7 @@ class VisitActionApi(APIView):
 class VisitLogApi(APIView):
     class InputSerializer(serializers.Serializer):
         outcome = serializers.ChoiceField(choices=Outcome.choices)
-        at = serializers.DateTimeField(required=False)
+        at = bounds.ApiDateTimeField(required=False, past=True)
         party = serializers.ChoiceField(choices=Party.choices, default=Party.DEBTOR)
         duration_seconds = serializers.IntegerField(required=False, min_value=0, allow_null=True)
         notes = serializers.CharField(required=False, allow_blank=True, max_length=4000, default="")

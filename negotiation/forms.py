@@ -6,6 +6,7 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from config import bounds
 from config.widgets import IsoDateInput, IsoDateTimeInput
 from negotiation.models import (
     Channel,
@@ -18,7 +19,7 @@ from negotiation.models import (
     VerificationDocument,
 )
 
-MONEY_FIELD = {"max_digits": 14, "decimal_places": 2, "min_value": Decimal("0.00")}
+MONEY_FIELD = bounds.AMOUNT
 CHOOSE = [("", _("— choose —"))]
 
 
@@ -66,8 +67,8 @@ class DocumentForm(PanelForm):
 class PromiseForm(PanelForm):
     id_prefix = "promise"
 
-    amount = forms.DecimalField(label=_("Amount (¥)"), max_digits=14, decimal_places=2, min_value=Decimal("0.01"))
-    due_on = forms.DateField(label=_("Due on"), widget=IsoDateInput)
+    amount = forms.DecimalField(label=_("Amount (¥)"), **{**bounds.AMOUNT, "min_value": Decimal("0.01")})
+    due_on = bounds.FormDateField(label=_("Due on"), widget=IsoDateInput)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -133,7 +134,7 @@ class VisitRequestForm(PanelForm):
 
     id_prefix = "visit"
 
-    planned_at = forms.DateTimeField(label=_("Planned for"), widget=IsoDateTimeInput)
+    planned_at = bounds.FormDateTimeField(label=_("Planned for"), widget=IsoDateTimeInput)
     address_kind = forms.ChoiceField(label=_("Address on record"))
     first_staff = forms.ModelChoiceField(label=_("First staff member"), queryset=None)
     second_staff = forms.ModelChoiceField(label=_("Second staff member"), queryset=None)

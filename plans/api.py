@@ -8,6 +8,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from config import bounds
 from plans.schedule import (
     HUNDRED,
     MAX_ANNUAL_RATE,
@@ -49,9 +50,9 @@ class ScheduleSerializer(serializers.Serializer):
 
 class PlanPreviewApi(APIView):
     class InputSerializer(serializers.Serializer):
-        principal = _money(min_value=ZERO)
-        interest = _money(min_value=ZERO, default=ZERO)
-        fees = _money(min_value=ZERO, default=ZERO)
+        principal = bounds.api_amount()
+        interest = bounds.api_amount(default=ZERO)
+        fees = bounds.api_amount(default=ZERO)
         method = serializers.ChoiceField(choices=Method.ALL)
         months = serializers.IntegerField(min_value=1, max_value=MAX_MONTHS)
         annual_rate = serializers.DecimalField(
@@ -65,7 +66,7 @@ class PlanPreviewApi(APIView):
         interest_waiver_pct = _percent()
         fee_waiver_pct = _percent()
         grace_months = serializers.IntegerField(min_value=0, max_value=MAX_GRACE_MONTHS, default=0)
-        first_due_date = serializers.DateField()
+        first_due_date = bounds.ApiDateField()
 
     @extend_schema(
         request=InputSerializer,

@@ -10,6 +10,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from cases.selectors import visible_cases
+from config import bounds
 from plans.models import Method, Offer, PlanKind
 from plans.selectors import offers_for_case
 from plans.services import offer_approve, offer_create, offer_reject, offer_withdraw
@@ -64,16 +65,15 @@ class CaseOffersApi(APIView):
         kind = serializers.ChoiceField(choices=PlanKind.choices, default=PlanKind.INSTALLMENTS)
         method = serializers.ChoiceField(choices=Method.choices, default=Method.ANNUITY)
         months = serializers.IntegerField(min_value=1, max_value=60)
-        first_due_date = serializers.DateField()
+        first_due_date = bounds.ApiDateField()
         annual_rate = _rate("a fraction a year: 0.12 = 12 %; annuity and equal_principal only")
         monthly_fee_rate = _rate("a fraction of the financed amount a month; flat_fee only")
         interest_waiver_pct = _percent("share of the overdue interest waived, 0–100")
         fee_waiver_pct = _percent("share of the overdue fees waived, 0–100")
         grace_months = serializers.IntegerField(min_value=0, max_value=12, default=0,
                                                 help_text="months with nothing due; payment pause only")
-        new_limit = serializers.DecimalField(max_digits=14, decimal_places=2, min_value=ZERO, required=False,
-                                             allow_null=True, default=None)
-        new_limit_expires_on = serializers.DateField(required=False, allow_null=True, default=None)
+        new_limit = bounds.api_amount(required=False, allow_null=True, default=None)
+        new_limit_expires_on = bounds.ApiDateField(required=False, allow_null=True, default=None)
         affordability_override = serializers.CharField(
             required=False, allow_blank=True, max_length=1000, default="",
             help_text="why an installment above the verified disposable income is offered anyway",

@@ -5,6 +5,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from config import bounds
 from config.widgets import IsoDateInput
 from plans.models import AuthorityLimit, Method, PlanKind
 
@@ -25,16 +26,16 @@ class OfferForm(forms.Form):
     kind = forms.ChoiceField(label=_("Kind of plan"), choices=PlanKind.choices, initial=PlanKind.INSTALLMENTS)
     method = forms.ChoiceField(label=_("Method"), choices=Method.choices, initial=Method.ANNUITY)
     months = forms.IntegerField(label=_("Months"), min_value=1, max_value=60, initial=12)
-    first_due_date = forms.DateField(label=_("First due date"), initial=_default_first_due, widget=IsoDateInput)
+    first_due_date = bounds.FormDateField(label=_("First due date"), initial=_default_first_due, widget=IsoDateInput)
     annual_rate = forms.DecimalField(label=_("Annual rate (%)"), initial=Decimal("0"), **RATE_PERCENT_FIELD)
     monthly_fee_rate = forms.DecimalField(label=_("Monthly fee rate (%)"), initial=Decimal("0"), **RATE_PERCENT_FIELD)
     interest_waiver_pct = forms.DecimalField(label=_("Interest waiver (%)"), initial=Decimal("0"), **PERCENT_FIELD)
     fee_waiver_pct = forms.DecimalField(label=_("Fee waiver (%)"), initial=Decimal("0"), **PERCENT_FIELD)
     grace_months = forms.IntegerField(label=_("Grace months (pause only)"), min_value=0, max_value=12, initial=0)
     new_limit = forms.DecimalField(
-        label=_("Temporary credit limit (¥)"), required=False, max_digits=14, decimal_places=2, min_value=Decimal("0")
+        label=_("Temporary credit limit (¥)"), required=False, **bounds.AMOUNT
     )
-    new_limit_expires_on = forms.DateField(label=_("Temporary limit expires"), required=False, widget=IsoDateInput)
+    new_limit_expires_on = bounds.FormDateField(label=_("Temporary limit expires"), required=False, widget=IsoDateInput)
     affordability_override = forms.CharField(
         label=_("Why offer it although it is above the disposable income"),
         required=False,

@@ -6,6 +6,7 @@ from django import forms
 from django.core.validators import RegexValidator
 from django.utils.translation import gettext_lazy as _
 
+from config import bounds
 from plans.portal import COMMENT_MAX, MAX_MONTHS, REASON_MAX
 
 NUMERIC = {"inputmode": "numeric", "autocomplete": "one-time-code"}
@@ -49,9 +50,7 @@ class SignForm(forms.Form):
 class CounterOfferForm(forms.Form):
     monthly_amount = forms.DecimalField(
         label=_("What you can pay each month (¥)"),
-        max_digits=14,
-        decimal_places=2,
-        min_value=Decimal("0.01"),
+        **{**bounds.AMOUNT, "min_value": Decimal("0.01")},
         widget=forms.NumberInput(attrs={"inputmode": "decimal", "step": "0.01"}),
     )
     months_needed = forms.IntegerField(

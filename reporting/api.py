@@ -6,6 +6,7 @@ from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from config import bounds
 from reporting.models import PortfolioTotal
 from reporting.services import may_set_portfolio_total, portfolio_total_set
 
@@ -29,7 +30,7 @@ class PortfolioTotalApi(APIView):
     permission_classes = [SetsPortfolioTotals]
 
     class InputSerializer(serializers.Serializer):
-        date = serializers.DateField()
+        date = bounds.ApiDateField()  # a future day is the service's portfolio_total_future_date
         accounts = serializers.IntegerField(min_value=0)
         balance = serializers.DecimalField(max_digits=18, decimal_places=2, min_value=0)
 

@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Team
 from cases.selectors import teams_led_by
+from config import bounds
 from config.widgets import IsoDateInput
 from reporting.selectors import DashboardFilters
 
@@ -18,8 +19,8 @@ MAX_DAYS = 366
 class PeriodForm(forms.Form):
     """A period of whole days, at most MAX_DAYS long, not starting in the future; and a team."""
 
-    start = forms.DateField(label=_("From"), widget=IsoDateInput)
-    end = forms.DateField(label=_("To"), widget=IsoDateInput)
+    start = bounds.FormDateField(label=_("From"), widget=IsoDateInput)
+    end = bounds.FormDateField(label=_("To"), widget=IsoDateInput)
     team = forms.ModelChoiceField(label=_("Team"), queryset=Team.objects.none(), required=False)
 
     @staticmethod

@@ -12,6 +12,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
 from cases.models import Bucket, CaseStatus, Classification
+from compliance.exports import neutralise_cell
 from reporting import definitions, kpis
 from reporting.kpi_selectors import KpiDashboard, ScorecardRow
 
@@ -289,6 +290,8 @@ def _export_value(kind: str, value):
     """Money and percentages as numbers with two decimals, dates as ISO dates, nothing as empty."""
     if value is None:
         return None
+    if isinstance(value, str):
+        return neutralise_cell(value)
     if kind in (MONEY, PERCENT) or (kind == NUMBER and isinstance(value, Decimal)):
         return Decimal(value).quantize(kpis.CENTS)
     return value

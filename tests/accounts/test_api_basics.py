@@ -1,5 +1,6 @@
 import pytest
 from django.core.management import call_command
+from django.urls import reverse
 from rest_framework.authtoken.models import Token
 
 pytestmark = pytest.mark.django_db
@@ -19,7 +20,8 @@ def test_the_openapi_schema_generates_without_warnings_and_lists_the_public_cont
         assert f"{path}:" in schema
 
 
-def test_the_schema_and_the_swagger_ui_are_served_locally(client):
+def test_the_schema_and_the_swagger_ui_are_served_locally(client, collector):
+    client.force_login(collector)
     assert client.get("/api/schema/").status_code == 200
     docs = client.get("/api/docs/").content.decode()
     assert "/static/drf_spectacular_sidecar/swagger-ui-dist/" in docs
@@ -41,3 +43,18 @@ def test_page_size_is_a_query_parameter(api, collector):
     response = api(collector).get("/api/v1/cases/?page_size=5")
     assert response.status_code == 200
     assert set(response.json()) == {"count", "next", "previous", "results"}
+
+
+def test_the_schema_and_the_docs_are_refused_to_anonymous_callers(client):
+    assert client.get("/api/schema/").status_code in (401, 403)
+    response = client.get("/api/docs/")
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("accounts:login") + "?next=/api/docs/")
+
+
+def test_a_token_opens_the_schema(client, collector):
+    call_command("drf_create_token", collector.username)
+    key = Token.objects.get(user=collector).key
+    response = client.get("/api/schema/", {"format": "json"}, HTTP_AUTHORIZATION=f"Token {key}")
+    assert response.status_code == 200
+    assert "/api/v1/cases/" in response.json()["paths"]

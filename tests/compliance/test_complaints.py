@@ -766,7 +766,8 @@ def test_the_complaint_list_runs_as_many_queries_for_30_complaints_as_for_3(api,
 
 
 @pytest_db
-def test_the_schema_documents_the_complaint_endpoints(client):
+def test_the_schema_documents_the_complaint_endpoints(client, compliance_officer):
+    client.force_login(compliance_officer)
     schema = client.get("/api/schema/").content.decode()
 
     for path in ("/api/v1/complaints/:", "/api/v1/complaints/{id}/resolve/:", "/api/v1/complaints/{id}/extend/:"):

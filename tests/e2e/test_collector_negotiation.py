@@ -148,7 +148,7 @@ def test_a_collector_logs_a_call_records_a_promise_and_verifies_the_situation(
     complete_form.locator("[name=dependants]").fill("1")
     complete_form.locator("[name=notes]").fill("工资流水显示收入下降")
     complete_form.locator("[name=outcome]").select_option("verified")
-    page.wait_for_function("document.querySelector('#disposable-income').textContent.includes('4,000.00')")
+    page.wait_for_function("() => document.querySelector('#disposable-income').textContent.includes('4,000.00')")
     page.screenshot(path=str(screenshots_dir / "negotiation_4_figures_and_document.png"), full_page=True)
 
     complete_form.locator("button[type=submit]").click()

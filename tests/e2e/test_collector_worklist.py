@@ -63,7 +63,7 @@ def test_a_collector_filters_the_worklist_and_opens_a_case_from_the_keyboard(
     page.select_option("#id_classification", "mid")
     page.wait_for_url(re.compile(r"classification=mid"))
     rows = page.locator("table[data-worklist] tbody tr[data-href]")
-    page.wait_for_function("document.querySelectorAll('table[data-worklist] tbody tr[data-href]').length === 4")
+    page.wait_for_function("() => document.querySelectorAll('table[data-worklist] tbody tr[data-href]').length === 4")
     page.screenshot(path=str(screenshots_dir / "collector_worklist_mid.png"), full_page=True)
 
     page.keyboard.press("j")
