@@ -44,6 +44,7 @@ from cases.identity import is_valid_cn_mobile, is_valid_e164, is_valid_national_
 from cases.models import DEFAULT_TIMEZONE, CardAccount, ContactPerson, Debtor, ImportBatch, Jurisdiction
 from cases.services import ErrorCode, cases_open_for_accounts, payment_record
 from compliance import audit
+from compliance.exports import neutralise_cell
 from config.errors import DomainError
 
 logger = logging.getLogger(__name__)
@@ -188,15 +189,6 @@ class _Invalid(Exception):
     """One value breaks its rule; the message is for people."""
 
 
-# A spreadsheet runs a cell that starts with one of these as a formula; such a cell gets a leading '.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def neutralised(value) -> str:
-    text = str(value)
-    return f"'{text}" if text.startswith(FORMULA_STARTS) else text
-
-
 class _ErrorSink:
     """Every row error as a line of a CSV file (UTF-8 with BOM, for spreadsheets), formulas neutralised."""
 
@@ -207,7 +199,7 @@ class _ErrorSink:
         self.writer.writerow(["row", "column", "message"])
 
     def write(self, row: int, column: str, message: str) -> None:
-        self.writer.writerow([row, neutralised(column), neutralised(message)])
+        self.writer.writerow([row, neutralise_cell(str(column)), neutralise_cell(str(message))])
 
     def finished(self) -> BinaryIO:
         self.text.flush()
