@@ -1,13 +1,15 @@
 """After the cardholder signs on a phone, the collector opens the case and finds the agreement: signer, SHA-256 and a
-download of the signed PDF whose bytes have that SHA-256."""
+download of the signed PDF whose bytes have that SHA-256; the timeline lists the verification and the promise."""
 
 import hashlib
 import re
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
 
 from compliance.models import AuditEvent
+from negotiation.services import promise_record
 from plans.models import Agreement, Offer, OneTimeCode
 from plans.portal import portal_link_issue
 from tests.conftest import login
@@ -49,6 +51,7 @@ def test_the_collector_sees_the_signed_agreement_with_its_hash_and_downloads_the
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.PORTAL_BASE_URL = live_server.url
     case = plan_case(team=team, collector=collector)
+    promise_record(case_id=case.pk, amount="500.00", due_on=date.today() + timedelta(days=5), actor=collector)
     offer = make_offer(case, created_by=collector, status=Offer.Status.READY, months=3)
     link, _token = portal_link_issue(case_id=case.pk, actor=collector)
     link_url = re.search(r"https?://\S+/p/[\w-]+/", texted(sms, f"portal-link-{link.pk}")).group()
@@ -71,6 +74,10 @@ def test_the_collector_sees_the_signed_agreement_with_its_hash_and_downloads_the
         assert panel.locator("[data-testid=agreement-signer]").inner_text() == "王芳"
         assert panel.locator("[data-testid^=installment-]").count() == 3
         assert panel.locator("[data-testid=agreement-outstanding]").inner_text() == "¥8,700.00"
+        # The timeline tells the whole story, the verification and the promise included.
+        timeline = page.locator("[data-kind]")
+        events = set(timeline.evaluate_all("items => items.map(item => item.dataset.event)"))
+        assert {"verification_completed", "promise_made", "agreement_signed"} <= events, events
         # The hash wraps inside the side column instead of widening the page.
         assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
         page.screenshot(path=str(screenshots_dir / "agreement_for_staff_panel.png"), full_page=True)
