@@ -101,7 +101,7 @@ ACCOUNT_DEFAULTS = ("currency", "status")
 ACCOUNT_INSERT = ("external_ref", "debtor_id", *ACCOUNT_FIELDS, *ACCOUNT_DEFAULTS, "created_at", "updated_at")
 _debtor_values = itemgetter(*DEBTOR_FIELDS)
 _account_values = itemgetter(*ACCOUNT_FIELDS)
-# A date-only paid_at is local midnight in the card issuer's zone (DESIGN.md §5).
+# A date-only paid_at is local midnight in the card issuer's zone (docs/import-format.md).
 PAYMENT_DAY_ZONE = ZoneInfo(DEFAULT_TIMEZONE[Jurisdiction.CN])
 # Which column a refused payment is reported against.
 PAYMENT_REFUSAL_COLUMNS = {
@@ -365,7 +365,7 @@ def accounts_import(
     today: date | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> ImportBatch:
-    """Upsert cardholders, accounts and guarantors from an account file (shared/samples/README.md) and
+    """Upsert cardholders, accounts and guarantors from an account file (docs/import-format.md) and
     open cases for delinquent accounts, in the foreground. Bad rows are reported; the good ones are
     applied, all in one transaction; `progress(rows_done, rows_total)` is called as it goes."""
     return _import_now(

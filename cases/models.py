@@ -273,7 +273,7 @@ def nothing_overdue(case: "Case") -> bool:
     _("The cardholder's situation is not verified yet: complete a verification with the outcome “verified” first."),
 )
 def situation_verified(case: "Case") -> bool:
-    # Read through the reverse relation: cases never imports negotiation (DESIGN.md §3).
+    # Read through the reverse relation: cases never imports negotiation (docs/architecture.md).
     return case.verifications.filter(outcome="verified", completed_at__isnull=False).exists()
 
 
@@ -429,7 +429,7 @@ class Case(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
     def is_open(self) -> bool:
         return self.status not in TERMINAL_STATES
 
-    # The state machine (DESIGN.md §4). Methods change state in memory; cases.services saves and records.
+    # The state machine (docs/architecture.md). Methods change state in memory; cases.services saves and records.
     @transition(field=status, source=CaseStatus.NOTIFY, target=CaseStatus.FIRST_CONTACT, permission=case_worker)
     def record_first_contact(self):
         """A right-party contact was made."""

@@ -1,6 +1,6 @@
 """The repayment agreement (还款协议): its PDF in Chinese, signing it in the portal, and reading it back.
 
-The PDF states what the CN rules for personalised installments require (DESIGN.md §6): the parties, the
+The PDF states what the CN rules for personalised installments require (docs/architecture.md): the parties, the
 balance and how it is made up, the schedule, what accrues during repayment, the undertaking not to apply
 for new cards, rights, duties and breach. Signing keeps the file under MEDIA_ROOT/private/ with its SHA-256;
 `agreement_pdf_bytes` refuses (and audits) a file that no longer matches; `agreement_download` is how staff read it.

@@ -1,4 +1,4 @@
-"""The account import (shared/samples/README.md): the service, `manage.py import_accounts` and the upload API."""
+"""The account import (docs/import-format.md): the service, `manage.py import_accounts` and the upload API."""
 
 import csv
 import io

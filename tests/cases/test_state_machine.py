@@ -1,4 +1,4 @@
-"""The case state machine of DESIGN.md §4, through the service and through the API."""
+"""The case state machine of docs/architecture.md, through the service and through the API."""
 
 import pytest
 from django.core.exceptions import PermissionDenied
@@ -31,7 +31,7 @@ STATES = (
 )
 OPEN = STATES[:-2]
 
-# Written out from DESIGN.md §4 on purpose, not derived from the model: name -> (sources, target).
+# Written out from docs/architecture.md on purpose, not derived from the model: name -> (sources, target).
 GRAPH = {
     "record_first_contact": (("notify",), "first_contact"),
     "start_verification": (("first_contact",), "verification"),
@@ -165,7 +165,7 @@ def test_api_answers_409_for_each_transition_from_every_other_state(name, state,
 
 
 def test_the_model_graph_is_the_graph_of_the_design():
-    """Guards the tables above: a transition added to the model but not to DESIGN §4 fails here."""
+    """Guards the tables above: a transition added to the model but not to docs/architecture.md fails here."""
     model_graph = {}
     for transition in Case._meta.get_field("status").get_all_transitions(Case):
         sources, target = model_graph.setdefault(transition.name, (set(), transition.target))
