@@ -73,12 +73,9 @@ def complaint_list_view(request):
     now = timezone.now()
     for complaint in page:
         complaint.clock = complaint_clock(complaint, now)
-    paging = query.copy()
-    paging.pop("page", None)
     context = {
         "page": page,
         "query": query,
-        "paging_query": paging.urlencode(),
         "filter_errors": [
             (COMPLAINT_FILTER_LABELS.get(name, name), " ".join(str(text) for text in texts))
             for name, texts in ({} if valid else params.errors).items()

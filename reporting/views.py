@@ -132,7 +132,6 @@ def compliance_cases(request):
         "items_label": ITEM_COLUMNS[figure][0],
         "moment_label": ITEM_COLUMNS[figure][1],
         "query": urlencode(query),
-        "page_query": urlencode({**query, "figure": figure, "key": key}),
         "audit_trail": AUDIT_TRAIL_PATH,
         "keep": keep,
     }
