@@ -51,7 +51,7 @@ def test_a_collector_uploads_a_branch_scan_and_the_supervisor_confirms_it(
     boss.click("#tab-plans")
     boss.locator("#branch-signature button.primary").click()
     boss.wait_for_function(
-        "document.querySelector('#case-header [data-testid=case-state]').classList.contains('state-follow_up')"
+        "() => document.querySelector('#case-header [data-testid=case-state]').classList.contains('state-follow_up')"
     )
     boss.screenshot(path=str(screenshots_dir / "branch_signature_2_confirmed.png"), full_page=True)
     context.close()

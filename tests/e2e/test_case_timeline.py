@@ -34,10 +34,12 @@ def test_a_collector_filters_the_timeline_by_kind_and_shows_more(page, collector
     assert items.count() == PAGE_SIZE
 
     page.locator("#case-timeline [data-testid=timeline-more]").click()
-    page.wait_for_function(f"document.querySelectorAll('#case-timeline ol.timeline > li').length === {PAGE_SIZE + 5}")
+    page.wait_for_function(
+        f"() => document.querySelectorAll('#case-timeline ol.timeline > li').length === {PAGE_SIZE + 5}"
+    )
 
     page.select_option("#timeline-kind", "hold")
-    page.wait_for_function("document.querySelectorAll('#case-timeline ol.timeline > li').length === 1")
+    page.wait_for_function("() => document.querySelectorAll('#case-timeline ol.timeline > li').length === 1")
     assert "持卡人对年费有异议" in page.locator("#case-timeline").inner_text()
     assert page.locator("#case-timeline li[data-kind=hold]").count() == 1
     assert page.url.endswith(f"/cases/{case.pk}/")  # swapped in place, no reload

@@ -50,7 +50,7 @@ def test_the_progress_bar_follows_a_running_import_until_it_is_done(page, superv
     assert bar.get_attribute("value") == "100"
 
     ImportBatch.objects.filter(pk=batch.pk).update(rows=600)
-    page.wait_for_function("document.querySelector('#import-status progress').value == 600")
+    page.wait_for_function("() => document.querySelector('#import-status progress').value == 600")
     page.screenshot(path=str(screenshots_dir / "supervisor_import_running.png"), full_page=True)
     ImportBatch.objects.filter(pk=batch.pk).update(status="done", rows=1000, created=1000)
     page.wait_for_selector('[data-testid="import-status"][data-state="done"]')
